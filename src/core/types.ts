@@ -1,0 +1,156 @@
+// The data contract between sources, the pure analysis core, the alert
+// lifecycle and the sinks. Everything here is plain data (JSON-serialisable)
+// so that snapshots can be recorded, replayed and persisted unchanged.
+
+/** Backend health as the balancer reports it. */
+export type Health = 'up' | 'down' | 'maint';
+
+/** One backend of one pool, as collected at one instant. */
+export interface BackendSample {
+  /** Backend identity inside the pool (HAProxy `server`, Envoy host, pod name). */
+  readonly backend: string;
+  /** Requests per second over the rate window. NaN/negative are treated as missing by the core. */
+  readonly rate: number;
+  /**
+   * Requests counted over the window, for significance tests. When absent the
+   * core uses rate * windowSeconds.
+   */
+  readonly count?: number;
+  /** CPU in use, in cores (rate of cpu-seconds). */
+  readonly cpu?: number;
+  /** CPU available to the backend, in cores. Falls back to the pool's hint. */
+  readonly cpuCapacity?: number;
+  /** Configured balancer weight. Unknown means "assume equal". */
+  readonly weight?: number;
+  readonly health: Health;
+  /** Requests waiting for this backend in the balancer's queue (HAProxy server queue). */
+  readonly queue?: number;
+  /** 5xx responses per second attributed to this backend, when known. */
+  readonly errorRate?: number;
+}
+
+/** All backends behind one balancer backend/service at one instant. */
+export interface PoolSample {
+  /** Stable identity: the pool label values joined with '/', e.g. "be_app". */
+  readonly pool: string;
+  /** The label values that identify the pool (e.g. { proxy: "be_app" }). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly backends: readonly BackendSample[];
+  /** Length of the rate window in seconds (used to turn rates into counts). */
+  readonly windowSeconds: number;
+  /** Per-backend CPU capacity hint in cores, when the source has no capacity signal. */
+  readonly cpuCapacityHint?: number;
+}
+
+/** One collection cycle's result. `at` is epoch milliseconds. */
+export interface Snapshot {
+  readonly at: number;
+  readonly pools: readonly PoolSample[];
+}
+
+export type Severity = 'ok' | 'warning' | 'critical';
+
+/** Why a verdict is not ok; stable codes that rules and messages can match on. */
+export type ReasonCode =
+  | 'skew'            // significant, sizeable deviation from the expected distribution
+  | 'hot'             // a skewed-hot backend is above the hot utilisation threshold
+  | 'saturating'      // a skewed-hot backend is forecast to saturate within the horizon
+  | 'pouring'         // most of the pool's traffic lands on a backend that should share it
+  | 'queueing'        // requests are waiting in the balancer queue for a hot backend
+  | 'cpu-not-traffic' // CPU is skewed while requests are not: look past the balancer
+  | 'no-healthy';     // nothing is up to take traffic
+
+export interface BackendStat {
+  readonly backend: string;
+  readonly health: Health;
+  readonly weight: number | null;
+  readonly rate: number;
+  /** Observed share of the pool's traffic among up backends, 0..1. 0 for non-up. */
+  readonly share: number;
+  /** Share the configuration intends, 0..1. 0 for non-up backends. */
+  readonly expectedShare: number;
+  /** share / expectedShare; 1 is perfect. 0 for non-up backends. */
+  readonly ratio: number;
+  /** CPU use / capacity in 0..1 (can exceed 1 if capacity is understated), null when unknown. */
+  readonly utilisation: number | null;
+  readonly queue: number | null;
+  /** Robust z-score of the ratio among up backends (modified z-score). */
+  readonly z: number;
+  readonly outlier: 'hot' | 'starved' | null;
+}
+
+export interface PoolStats {
+  /** Highest observed/expected ratio among up backends (the hottest backend). */
+  readonly peakRatio: number;
+  /** Lowest observed/expected ratio among up backends (the coldest). */
+  readonly minRatio: number;
+  /** Coefficient of variation of the ratios. */
+  readonly cv: number;
+  /** Gini coefficient of the ratios, 0 (equal) .. 1. */
+  readonly gini: number;
+  /** Jain's fairness index of the ratios, in [1/n, 1]. */
+  readonly jain: number;
+  /** Relative-entropy based evenness, 1 = observed matches expected. */
+  readonly entropy: number;
+  /** Largest |share - expectedShare| in percentage points. */
+  readonly maxDeviationPp: number;
+  /** G statistic of observed counts against expected shares. */
+  readonly gStatistic: number;
+  /** p-value of the G-test (chi-square, n-1 degrees of freedom). 1 when untestable. */
+  readonly pValue: number;
+  /** Requests in the window the test was based on. */
+  readonly volume: number;
+  /** True when p < alpha AND the volume guard is met. */
+  readonly significant: boolean;
+}
+
+export interface CpuStats {
+  readonly hottest: string | null;
+  readonly maxUtilisation: number | null;
+  /** Coefficient of variation of utilisation across up backends. */
+  readonly spread: number | null;
+  /** Pearson correlation between request share and CPU share; null when not computable. */
+  readonly followsRequests: boolean | null;
+}
+
+export interface Forecast {
+  readonly backend: string;
+  /** Seconds until utilisation crosses the threshold; null when not rising (or unknown). */
+  readonly secondsToSaturation: number | null;
+  /** Utilisation change per second from the robust trend fit. */
+  readonly slopePerSecond: number;
+  readonly threshold: number;
+  readonly current: number;
+}
+
+/** The pure analysis result for one pool at one instant. */
+export interface PoolVerdict {
+  readonly pool: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly at: number;
+  readonly severity: Severity;
+  readonly reasons: readonly ReasonCode[];
+  /** One line a person can act on. */
+  readonly explanation: string;
+  readonly totalRate: number;
+  readonly upCount: number;
+  /** Backends that are down or in maintenance, excluded from the expected distribution. */
+  readonly unavailable: readonly string[];
+  readonly hot: readonly string[];
+  readonly starved: readonly string[];
+  readonly stats: PoolStats;
+  readonly cpu: CpuStats;
+  readonly forecast: Forecast | null;
+  readonly backends: readonly BackendStat[];
+}
+
+/** Short per-pool history the forecast needs: one point per cycle. */
+export interface HistoryPoint {
+  readonly at: number;
+  /** Utilisation per backend (up backends with CPU known). */
+  readonly utilisation: Readonly<Record<string, number>>;
+  /** Request rate per backend. */
+  readonly rate: Readonly<Record<string, number>>;
+}
+
+export type PoolHistory = readonly HistoryPoint[];
