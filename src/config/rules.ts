@@ -1,0 +1,95 @@
+// Alerting rules: which statistic fires, with hysteresis, `for`,
+// `keep_firing_for`, per-pool matchers and overrides. Rule files live in
+// alerts/ and are validated by the same schema as inline rules.
+import { z } from 'zod';
+import { duration, regex } from './fields.js';
+
+/** Statistics a rule can test. Pool-level unless noted. */
+export const RULE_STATS = [
+  'severity',              // verdict severity: 0 ok, 1 warning, 2 critical
+  'peak_ratio',            // hottest backend's observed/expected share
+  'max_deviation_pp',      // largest share deviation in percentage points
+  'cv',                    // coefficient of variation of the ratios
+  'gini',                  // Gini coefficient of the ratios
+  'jain',                  // Jain's fairness index (use `below`)
+  'entropy',               // evenness against the expected distribution (use `below`)
+  'p_value',               // G-test p-value (use `below`)
+  'max_utilisation',       // hottest backend's CPU utilisation 0..1
+  'seconds_to_saturation', // forecast; rule holds only while a forecast exists (use `below`)
+  'total_rate',            // pool requests per second
+  'hot_count',             // number of backends flagged hot
+  'blind_cycles',          // source-level: consecutive failed collections (meta-alert)
+] as const;
+export type RuleStat = (typeof RULE_STATS)[number];
+
+export const REASON_CODES = ['skew', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'no-healthy'] as const;
+
+export const SINK_KINDS = ['slack', 'pagerduty', 'alertmanager'] as const;
+/** A sink reference: slack, pagerduty, alertmanager, or webhook:<name>. */
+const sinkRef = z.string().regex(/^(slack|pagerduty|alertmanager|webhook:[A-Za-z0-9_-]+)$/, 'expected one of slack, pagerduty, alertmanager or webhook:<name>');
+
+const condition = z
+  .strictObject({
+    stat: z.enum(RULE_STATS),
+    above: z.number().optional(),
+    below: z.number().optional(),
+    /** Hysteresis: once active, the rule holds until the value falls below this. */
+    resolve_below: z.number().optional(),
+    /** Hysteresis for `below` rules. */
+    resolve_above: z.number().optional(),
+    /** Only when the G-test says the skew is significant (default true for share statistics). */
+    require_significant: z.boolean().optional(),
+    /** Only when the verdict carries at least one of these reasons. */
+    any_reason: z.array(z.enum(REASON_CODES)).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.above === undefined) === (c.below === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of above or below' });
+    }
+    if (c.resolve_below !== undefined && (c.above === undefined || c.resolve_below > c.above)) {
+      ctx.addIssue({ code: 'custom', path: ['resolve_below'], message: 'resolve_below goes with above and must be <= above' });
+    }
+    if (c.resolve_above !== undefined && (c.below === undefined || c.resolve_above < c.below)) {
+      ctx.addIssue({ code: 'custom', path: ['resolve_above'], message: 'resolve_above goes with below and must be >= below' });
+    }
+  });
+export type RuleCondition = z.output<typeof condition>;
+
+const overridable = {
+  when: condition.optional(),
+  for: duration.optional(),
+  keep_firing_for: duration.optional(),
+  min_rate: z.number().nonnegative().optional(),
+  severity: z.enum(['info', 'warning', 'critical']).optional(),
+  sinks: z.array(sinkRef).optional(),
+  repeat_interval: duration.optional(),
+};
+
+const override = z.strictObject({
+  match: z.record(z.string(), regex),
+  ...overridable,
+});
+
+export const ruleSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'expected an identifier (letters, digits, _ . -), starting with a letter'),
+  /** Alert name shown to people and used as Alertmanager's alertname (default: id). */
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  when: condition,
+  for: duration.default(0),
+  keep_firing_for: duration.default(0),
+  min_rate: z.number().nonnegative().default(0),
+  severity: z.enum(['info', 'warning', 'critical']),
+  sinks: z.array(sinkRef).min(1, 'a rule needs at least one sink'),
+  /** Label regexes a pool must match (`pool` is the pool id; other keys are pool labels). */
+  match: z.record(z.string(), regex).default({}),
+  repeat_interval: duration.default(4 * 3_600_000),
+  annotations: z.record(z.string(), z.string()).default({}),
+  overrides: z.array(override).default([]),
+});
+export type RuleConfig = z.output<typeof ruleSchema>;
+export type RuleOverride = z.output<typeof override>;
+
+export const ruleFileSchema = z.strictObject({
+  rules: z.array(ruleSchema),
+});

@@ -1,0 +1,168 @@
+// The config file's schema: strict (unknown keys are errors, so a typo can
+// never silently disable alerting), with defaults, in snake_case as in
+// Prometheus and Alertmanager configs.
+import { z } from 'zod';
+import { duration, positiveDuration, size, regex, httpUrl, labelName, httpClient } from './fields.js';
+import { ruleSchema } from './rules.js';
+
+export const PRESET_IDS = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes', 'custom'] as const;
+
+const queries = z.strictObject({
+  rate: z.string().min(1),
+  weight: z.string().min(1).optional(),
+  health: z.string().min(1).optional(),
+  cpu: z.string().min(1).optional(),
+  cpu_capacity: z.string().min(1).optional(),
+  queue: z.string().min(1).optional(),
+  errors: z.string().min(1).optional(),
+});
+
+const prometheus = z.strictObject({
+  url: httpUrl,
+  method: z.enum(['GET', 'POST']).default('GET'),
+  ...httpClient,
+  max_response_bytes: size.default(64 * 1024 * 1024),
+});
+
+const scrapeTarget = z.strictObject({
+  url: httpUrl,
+  /** balancer: requests, weights, health; cpu: one backend's process or node CPU. */
+  role: z.enum(['balancer', 'cpu']).default('balancer'),
+  /** For cpu targets: the pool and backend labels this endpoint's CPU belongs to. */
+  labels: z.record(z.string(), z.string()).default({}),
+  ...httpClient,
+});
+
+const scrape = z.strictObject({
+  targets: z.array(scrapeTarget).min(1, 'scrape mode needs at least one target'),
+  concurrency: z.number().int().min(1).max(256).default(8),
+  timeout: positiveDuration.default(5000),
+  max_response_bytes: size.default(32 * 1024 * 1024),
+});
+
+const source = z.strictObject({
+  mode: z.enum(['prometheus', 'scrape']).default('prometheus'),
+  preset: z.enum(PRESET_IDS).default('haproxy'),
+  /** rate() window in query mode, and the smoothing window in scrape mode. */
+  rate_window: positiveDuration.default(60_000),
+  /** Extra label matchers ANDed into every preset selector, e.g. job="haproxy". */
+  matchers: z.string().default(''),
+  pool_labels: z.array(labelName).min(1).optional(),
+  backend_label: labelName.optional(),
+  /** PromQL per signal: required for the custom preset, overrides for the others. */
+  queries: queries.partial().optional(),
+  include_pools: regex.optional(),
+  exclude_pools: regex.optional(),
+  prometheus: prometheus.optional(),
+  scrape: scrape.optional(),
+});
+
+const analysis = z.strictObject({
+  alpha: z.number().gt(0).lt(1).optional(),
+  min_requests: z.number().nonnegative().optional(),
+  min_rate: z.number().nonnegative().optional(),
+  skew_ratio: z.number().gt(1).optional(),
+  outlier_z: z.number().positive().optional(),
+  hot_utilisation: z.number().gt(0).max(2).optional(),
+  saturation_threshold: z.number().gt(0).max(2).optional(),
+  horizon: positiveDuration.optional(),
+  history: positiveDuration.optional(),
+  pouring_share: z.number().gt(0).lt(1).optional(),
+  cpu_capacity_cores: z.number().positive().optional(),
+});
+
+const slack = z.strictObject({
+  webhook_url: httpUrl.optional(),
+  webhook_url_file: z.string().optional(),
+  username: z.string().optional(),
+  channel: z.string().optional(),
+  timeout: positiveDuration.default(10_000),
+  /** Slack accepts about one message per second per webhook. */
+  max_per_second: z.number().positive().default(1),
+});
+
+const pagerduty = z.strictObject({
+  routing_key: z.string().optional(),
+  routing_key_file: z.string().optional(),
+  url: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
+  region: z.enum(['us', 'eu']).optional(),
+  source: z.string().optional(),
+  component: z.string().optional(),
+  group: z.string().optional(),
+  class: z.string().default('traffic-skew'),
+  timeout: positiveDuration.default(10_000),
+});
+
+const alertmanager = z.strictObject({
+  url: httpUrl,
+  ...httpClient,
+  /** endsAt = now + this on firing alerts, so Alertmanager expires them if we die. */
+  resolve_timeout: positiveDuration.default(5 * 60_000),
+  /** Re-send firing alerts this often (must be shorter than resolve_timeout). */
+  resend_interval: positiveDuration.default(60_000),
+});
+
+const webhook = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a name of letters, digits, _ or -'),
+  url: httpUrl.optional(),
+  url_file: z.string().optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: positiveDuration.default(10_000),
+});
+
+const silence = z.strictObject({
+  id: z.string().optional(),
+  matchers: z.strictObject({ pool: regex.optional(), rule: regex.optional() }),
+  starts_at: z.iso.datetime({ offset: true }).optional(),
+  ends_at: z.iso.datetime({ offset: true }),
+  comment: z.string().default(''),
+  created_by: z.string().default('config'),
+});
+
+export const configSchema = z.strictObject({
+  /** Part of every dedup key: replicas with the same namespace dedupe with each other. */
+  namespace: z.string().min(1).default('default'),
+  interval: positiveDuration.default(15_000),
+  /** Deadline for one cycle's collection (default: 80% of the interval). */
+  evaluation_timeout: positiveDuration.optional(),
+  listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9465').default('0.0.0.0:9465'),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  state_dir: z.string().min(1).default('.skewwatch-state'),
+  /** /readyz fails when the last successful poll is older than this many intervals. */
+  ready_after_intervals: z.number().int().min(1).default(3),
+  source: source.default({} as never),
+  analysis: analysis.default({}),
+  /** Rule files (relative to the config file). Default: the shipped alerts/default.yaml. */
+  rule_files: z.array(z.string()).optional(),
+  rules: z.array(ruleSchema).default([]),
+  sinks: z
+    .strictObject({
+      slack: slack.optional(),
+      pagerduty: pagerduty.optional(),
+      alertmanager: alertmanager.optional(),
+      webhooks: z.array(webhook).default([]),
+    })
+    .default({ webhooks: [] }),
+  delivery: z
+    .strictObject({
+      initial_backoff: positiveDuration.default(1000),
+      max_backoff: positiveDuration.default(5 * 60_000),
+      /** A notification not delivered within this time is given up (and counted). */
+      max_age: positiveDuration.default(24 * 3_600_000),
+    })
+    .default({ initial_backoff: 1000, max_backoff: 300_000, max_age: 86_400_000 }),
+  silences: z.array(silence).default([]),
+  links: z
+    .strictObject({
+      /** Base URL for graph links in messages (default: source.prometheus.url). */
+      prometheus_url: httpUrl.optional(),
+      runbook_url: httpUrl.optional(),
+    })
+    .default({}),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type SourceConfig = RawConfig['source'];
+export type SinksConfig = RawConfig['sinks'];
+export type SilenceConfig = RawConfig['silences'][number];
+export { duration };
