@@ -1,0 +1,107 @@
+// skewwatch's own metrics, on its own prom-client Registry (never the global
+// one, so tests and embedders can create several daemons).
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { PoolVerdict } from '../core/types.js';
+import type { TrackedAlert } from '../core/evaluator.js';
+
+export class SkewwatchMetrics {
+  readonly registry: Registry;
+  readonly pollDuration: Histogram<'outcome'>;
+  readonly cycles: Counter<'outcome'>;
+  readonly skippedCycles: Counter;
+  readonly sourceErrors: Counter<'kind'>;
+  readonly sourceWarnings: Counter<'signal'>;
+  readonly lastSuccess: Gauge;
+  readonly blindCycles: Gauge;
+  readonly pools: Gauge;
+  readonly poolSeverity: Gauge<'pool'>;
+  readonly poolPeakRatio: Gauge<'pool'>;
+  readonly poolCv: Gauge<'pool'>;
+  readonly poolGini: Gauge<'pool'>;
+  readonly poolJain: Gauge<'pool'>;
+  readonly poolMaxDeviation: Gauge<'pool'>;
+  readonly poolPValue: Gauge<'pool'>;
+  readonly poolRate: Gauge<'pool'>;
+  readonly poolSaturation: Gauge<'pool' | 'backend'>;
+  readonly backendShare: Gauge<'pool' | 'backend'>;
+  readonly backendExpected: Gauge<'pool' | 'backend'>;
+  readonly backendUtilisation: Gauge<'pool' | 'backend'>;
+  readonly alerts: Gauge<'rule' | 'state'>;
+  readonly notifications: Counter<'sink' | 'outcome'>;
+  readonly outboxPending: Gauge<'sink'>;
+  readonly stateSaveErrors: Counter;
+  readonly reloads: Counter<'outcome'>;
+
+  constructor(opts: { defaultMetrics?: boolean; version?: string } = {}) {
+    const registers = [(this.registry = new Registry())];
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'skewwatch_' });
+    const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+    const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+
+    g('skewwatch_build_info', 'skewwatch build information.', ['version']).set({ version: opts.version ?? 'dev' }, 1);
+    this.pollDuration = new Histogram({
+      name: 'skewwatch_poll_duration_seconds',
+      help: 'Duration of one collect-analyse-evaluate cycle.',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.cycles = c('skewwatch_cycles_total', 'Evaluation cycles by outcome (ok, error).', ['outcome']);
+    this.skippedCycles = c('skewwatch_cycles_skipped_total', 'Cycles skipped because the previous one was still running.');
+    this.sourceErrors = c('skewwatch_source_errors_total', 'Failed collections by error kind.', ['kind']);
+    this.sourceWarnings = c('skewwatch_source_warnings_total', 'Non-fatal source problems by signal.', ['signal']);
+    this.lastSuccess = g('skewwatch_last_success_timestamp_seconds', 'Time of the last successful collection.');
+    this.blindCycles = g('skewwatch_blind_cycles', 'Consecutive failed collections (0 when the source works).');
+    this.pools = g('skewwatch_pools', 'Pools seen in the last successful collection.');
+    this.poolSeverity = g('skewwatch_pool_severity', 'Verdict per pool: 0 ok, 1 warning, 2 critical.', ['pool']);
+    this.poolPeakRatio = g('skewwatch_pool_peak_ratio', 'Hottest backend observed/expected share ratio (1 = as configured).', ['pool']);
+    this.poolCv = g('skewwatch_pool_ratio_cv', 'Coefficient of variation of observed/expected ratios.', ['pool']);
+    this.poolGini = g('skewwatch_pool_gini', 'Gini coefficient of observed/expected ratios (0 = even).', ['pool']);
+    this.poolJain = g('skewwatch_pool_jain_index', "Jain's fairness index of observed/expected ratios (1 = fair).", ['pool']);
+    this.poolMaxDeviation = g('skewwatch_pool_max_deviation_percentage_points', 'Largest share deviation from the expected share.', ['pool']);
+    this.poolPValue = g('skewwatch_pool_skew_p_value', 'G-test p-value of the observed distribution against the expected one.', ['pool']);
+    this.poolRate = g('skewwatch_pool_requests_per_second', 'Requests per second across the pool.', ['pool']);
+    this.poolSaturation = g('skewwatch_pool_seconds_to_saturation', 'Forecast seconds until the hottest backend saturates (absent when not rising).', ['pool', 'backend']);
+    this.backendShare = g('skewwatch_backend_share_ratio', "Observed share of the pool's traffic (0..1).", ['pool', 'backend']);
+    this.backendExpected = g('skewwatch_backend_expected_share_ratio', 'Share the configuration intends (0..1).', ['pool', 'backend']);
+    this.backendUtilisation = g('skewwatch_backend_cpu_utilisation_ratio', 'CPU use / capacity (0..1).', ['pool', 'backend']);
+    this.alerts = g('skewwatch_alerts', 'Tracked alerts by rule and state (pending, firing, resolved).', ['rule', 'state']);
+    this.notifications = c('skewwatch_notifications_total', 'Notification delivery attempts by sink and outcome.', ['sink', 'outcome']);
+    this.outboxPending = g('skewwatch_outbox_pending', 'Notifications waiting for delivery, by sink.', ['sink']);
+    this.stateSaveErrors = c('skewwatch_state_save_errors_total', 'Failed writes of the state file.');
+    this.reloads = c('skewwatch_config_reloads_total', 'Configuration reloads by outcome (success, failure).', ['outcome']);
+  }
+
+  /** Replaces every per-pool and per-backend series (vanished pools disappear). */
+  recordVerdicts(verdicts: readonly PoolVerdict[]): void {
+    for (const m of [this.poolSeverity, this.poolPeakRatio, this.poolCv, this.poolGini, this.poolJain, this.poolMaxDeviation, this.poolPValue, this.poolRate, this.poolSaturation, this.backendShare, this.backendExpected, this.backendUtilisation]) m.reset();
+    this.pools.set(verdicts.length);
+    for (const v of verdicts) {
+      const pool = { pool: v.pool };
+      this.poolSeverity.set(pool, v.severity === 'critical' ? 2 : v.severity === 'warning' ? 1 : 0);
+      this.poolPeakRatio.set(pool, v.stats.peakRatio);
+      this.poolCv.set(pool, v.stats.cv);
+      this.poolGini.set(pool, v.stats.gini);
+      this.poolJain.set(pool, v.stats.jain);
+      this.poolMaxDeviation.set(pool, v.stats.maxDeviationPp);
+      this.poolPValue.set(pool, v.stats.pValue);
+      this.poolRate.set(pool, v.totalRate);
+      if (v.forecast?.secondsToSaturation != null) this.poolSaturation.set({ pool: v.pool, backend: v.forecast.backend }, v.forecast.secondsToSaturation);
+      for (const b of v.backends) {
+        const labels = { pool: v.pool, backend: b.backend };
+        this.backendShare.set(labels, b.share);
+        this.backendExpected.set(labels, b.expectedShare);
+        if (b.utilisation !== null) this.backendUtilisation.set(labels, b.utilisation);
+      }
+    }
+  }
+
+  recordAlerts(alerts: Readonly<Record<string, TrackedAlert>>, ruleIds: readonly string[]): void {
+    this.alerts.reset();
+    for (const rule of ruleIds) for (const state of ['pending', 'firing', 'resolved']) this.alerts.set({ rule, state }, 0);
+    for (const a of Object.values(alerts)) {
+      if (a.state.phase === 'inactive') continue;
+      this.alerts.inc({ rule: a.ruleId, state: a.state.phase });
+    }
+  }
+}

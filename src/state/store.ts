@@ -1,0 +1,87 @@
+// Persistence of what must survive a restart: alert states (so a restart
+// never re-pages), the outbox (so no notification is lost), and the short
+// per-pool history the forecast needs.
+import { readFileSync, renameSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { EvaluatorState } from '../core/evaluator.js';
+import type { PoolHistory } from '../core/types.js';
+import { SkewwatchError } from '../util/errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+export const STATE_VERSION = 1;
+
+export interface PersistedState {
+  readonly version: typeof STATE_VERSION;
+  readonly savedAt: number;
+  readonly evaluator: EvaluatorState;
+  /** The outbox's own JSON form (Outbox.toJSON()). */
+  readonly outbox: unknown;
+  readonly histories: Readonly<Record<string, PoolHistory>>;
+}
+
+export interface StateStore {
+  load(): PersistedState | null;
+  save(state: PersistedState): void;
+}
+
+function problem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return 'not a JSON object';
+  const s = v as Record<string, unknown>;
+  if (s.version !== STATE_VERSION) return `unsupported version ${JSON.stringify(s.version)} (expected ${STATE_VERSION})`;
+  const ev = s.evaluator as Record<string, unknown> | undefined;
+  if (!ev || typeof ev.alerts !== 'object' || ev.alerts === null || typeof ev.blindCycles !== 'number') return 'evaluator section is missing or malformed';
+  if (typeof s.histories !== 'object' || s.histories === null) return 'histories section is missing';
+  return null;
+}
+
+export class FileStateStore implements StateStore {
+  readonly path: string;
+
+  constructor(private readonly dir: string, private readonly log: Logger, private readonly now: () => number = Date.now) {
+    this.path = join(dir, 'state.json');
+  }
+
+  load(): PersistedState | null {
+    if (!existsSync(this.path)) return null;
+    let reason: string | null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(this.path, 'utf8'));
+      reason = problem(parsed);
+    } catch (e) {
+      reason = e instanceof SyntaxError ? `invalid JSON: ${e.message}` : `unreadable: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    if (reason === null) return parsed as PersistedState;
+    // Never crash on a bad state file, and never delete evidence: move it aside.
+    const aside = `${this.path}.corrupt-${this.now()}`;
+    try {
+      renameSync(this.path, aside);
+    } catch (e) {
+      throw new SkewwatchError('state', `state file ${this.path} is corrupt (${reason}) and cannot be moved aside: ${String(e)}`);
+    }
+    this.log.error({ path: this.path, movedTo: aside, reason }, 'state file is corrupt: moved aside, starting with empty alert state');
+    return null;
+  }
+
+  save(state: PersistedState): void {
+    try {
+      writeFileAtomic(this.path, JSON.stringify(state));
+    } catch (e) {
+      throw new SkewwatchError('state', `cannot write state to ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    }
+  }
+}
+
+/** An in-memory store for tests and for `check`/`replay`, which must not touch the daemon's state. */
+export class MemoryStateStore implements StateStore {
+  saved: PersistedState | null = null;
+  saves = 0;
+  load(): PersistedState | null {
+    return this.saved ? (JSON.parse(JSON.stringify(this.saved)) as PersistedState) : null;
+  }
+  save(state: PersistedState): void {
+    this.saved = JSON.parse(JSON.stringify(state)) as PersistedState;
+    this.saves++;
+  }
+}
