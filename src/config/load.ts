@@ -48,7 +48,8 @@ function readYaml(file: string, issues: ConfigIssue[]): ParsedYaml | undefined {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    for (const err of doc.errors) {
+    // The first YAML error is the real one; the rest are usually its echo.
+    for (const err of doc.errors.slice(0, 1)) {
       const line = err.linePos?.[0]?.line;
       issues.push({ file: line ? `${file}:${line}` : file, path: '(yaml)', message: err.message.split('\n')[0]! });
     }

@@ -1,0 +1,267 @@
+// The daemon's one cycle and its state: collect -> analyse -> evaluate ->
+// enqueue -> persist, plus delivery rounds. No timers live here (run.ts
+// schedules); time comes from the Clock, so tests drive it step by step.
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { analyseSnapshot } from '../core/analyse.js';
+import type { AnalysisOptions } from '../core/options.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState, type PlannedNotification } from '../core/evaluator.js';
+import type { Silence } from '../core/rule-match.js';
+import type { PoolHistory, PoolVerdict, Snapshot } from '../core/types.js';
+import { Outbox, type DeliverySummary, type OutboxOptions } from '../notify/outbox.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { Source } from '../sources/source.js';
+import type { StateStore } from '../state/store.js';
+import { STATE_VERSION } from '../state/store.js';
+import type { SkewwatchMetrics } from '../http/metrics.js';
+import type { Clock } from '../util/clock.js';
+import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
+import { redactText } from '../util/redact.js';
+
+export interface DaemonParts {
+  readonly loaded: LoadedConfig;
+  readonly source: Source;
+  readonly notifiers: readonly Notifier[];
+  readonly analysis: AnalysisOptions;
+  readonly context: EvaluatorContext;
+}
+
+export interface DaemonOptions extends DaemonParts {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: SkewwatchMetrics;
+  /** Silences beyond the config's (the CLI's silences.json), read every cycle. */
+  readonly extraSilences?: () => readonly Silence[];
+  /** Jitter source for retries (tests pin it). */
+  readonly random?: () => number;
+  /** Observes every cycle (record, demo, tests). */
+  readonly onCycle?: (report: CycleReport) => void;
+}
+
+export interface CycleReport {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly snapshot: Snapshot | null;
+  readonly error: string | null;
+  readonly verdicts: readonly PoolVerdict[];
+  readonly planned: readonly PlannedNotification[];
+  readonly durationMs: number;
+}
+
+export class Daemon {
+  private parts: DaemonParts;
+  private evaluator: EvaluatorState = INITIAL_EVALUATOR_STATE;
+  private histories = new Map<string, PoolHistory>();
+  private outboxImpl: Outbox;
+  private lastVerdicts: readonly PoolVerdict[] = [];
+  private lastSuccessAt: number | null = null;
+  private lastErrorKind: string | null = null;
+  private configSilences: readonly Silence[];
+
+  constructor(private readonly opts: DaemonOptions, configSilences: readonly Silence[] = []) {
+    this.parts = opts;
+    this.configSilences = configSilences;
+    this.outboxImpl = this.makeOutbox(opts.notifiers, undefined);
+    const saved = opts.store.load();
+    if (saved) {
+      this.evaluator = saved.evaluator;
+      this.histories = new Map(Object.entries(saved.histories));
+      try {
+        this.outboxImpl = this.makeOutbox(opts.notifiers, saved.outbox);
+      } catch (e) {
+        opts.log.error({ err: e }, 'outbox in the state file is damaged: starting with an empty outbox');
+      }
+      const firing = Object.values(this.evaluator.alerts).filter((a) => a.state.phase === 'firing').length;
+      opts.log.info({ alerts: Object.keys(this.evaluator.alerts).length, firing, queued: this.outboxImpl.size }, 'state restored');
+    }
+  }
+
+  get outbox(): Outbox {
+    return this.outboxImpl;
+  }
+
+  get config(): LoadedConfig['config'] {
+    return this.parts.loaded.config;
+  }
+
+  private makeOutbox(notifiers: readonly Notifier[], saved: unknown): Outbox {
+    const { metrics, clock, log } = this.opts;
+    const d = this.parts.loaded.config.delivery;
+    const options: OutboxOptions = {
+      notifiers,
+      clock,
+      logger: log,
+      ...(this.opts.random ? { random: this.opts.random } : {}),
+      retry: { baseDelayMs: d.initial_backoff, maxDelayMs: d.max_backoff, maxAgeMs: d.max_age },
+      onResult: (r) => metrics.notifications.inc({ sink: r.sink, outcome: r.outcome }),
+    };
+    return saved === undefined ? new Outbox(options) : Outbox.fromJSON(saved, options);
+  }
+
+  /** Swaps config, source and sinks (SIGHUP), keeping alert state, history and queued notifications. */
+  reconfigure(parts: DaemonParts, configSilences: readonly Silence[]): void {
+    const saved = this.outboxImpl.toJSON();
+    this.parts = parts;
+    this.configSilences = configSilences;
+    this.outboxImpl = this.makeOutbox(parts.notifiers, saved);
+  }
+
+  private silences(): Silence[] {
+    let extra: readonly Silence[] = [];
+    try {
+      extra = this.opts.extraSilences?.() ?? [];
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'cannot read silences file; using config silences only');
+    }
+    return [...this.configSilences, ...extra];
+  }
+
+  /** One evaluation at `now`. Never throws for source problems: they become "no data". */
+  async cycle(now: number, signal?: AbortSignal): Promise<CycleReport> {
+    const { metrics, log, clock } = this.opts;
+    const { source, analysis, context } = this.parts;
+    const started = clock.now();
+    let snapshot: Snapshot | null = null;
+    let error: string | null = null;
+    try {
+      snapshot = await source.collect(now, signal);
+    } catch (e) {
+      error = redactText(errorMessage(e));
+      const kind = isSkewwatchError(e) ? e.kind : 'unexpected';
+      metrics.sourceErrors.inc({ kind });
+      // Log when the error changes, not on every failed cycle.
+      if (kind !== this.lastErrorKind) log.error({ kind, error }, 'source failed: holding alert states until data returns');
+      else log.debug({ kind, error }, 'source still failing');
+      this.lastErrorKind = kind;
+    }
+    if (snapshot && this.lastErrorKind !== null) {
+      log.info({ after: this.evaluator.blindCycles }, 'source recovered');
+      this.lastErrorKind = null;
+    }
+
+    let verdicts: readonly PoolVerdict[] = [];
+    if (snapshot) {
+      const result = analyseSnapshot(snapshot, this.histories, analysis);
+      verdicts = result.verdicts;
+      this.histories = result.histories;
+      this.lastVerdicts = verdicts;
+      this.lastSuccessAt = now;
+      metrics.recordVerdicts(verdicts);
+      metrics.lastSuccess.set(now / 1000);
+    }
+
+    const result = evaluateCycle(
+      this.evaluator,
+      { now, verdicts: snapshot ? verdicts : null, ...(error ? { error } : {}), silences: this.silences() },
+      context,
+    );
+    this.evaluator = result.state;
+    for (const p of result.notifications) {
+      this.outboxImpl.enqueue(p.notification, p.sinks);
+      log.info({ rule: p.notification.ruleId, pool: p.notification.pool, kind: p.notification.kind, sinks: p.sinks }, p.notification.summary);
+    }
+    this.persist();
+
+    metrics.blindCycles.set(this.evaluator.blindCycles);
+    metrics.recordAlerts(this.evaluator.alerts, context.rules.map((r) => r.id));
+    this.recordOutbox();
+    const durationMs = clock.now() - started;
+    metrics.cycles.inc({ outcome: snapshot ? 'ok' : 'error' });
+    metrics.pollDuration.observe({ outcome: snapshot ? 'ok' : 'error' }, durationMs / 1000);
+    const report: CycleReport = { at: now, ok: snapshot !== null, snapshot, error, verdicts, planned: result.notifications, durationMs };
+    this.opts.onCycle?.(report);
+    return report;
+  }
+
+  /** One delivery round over everything due. */
+  async deliver(signal: AbortSignal): Promise<DeliverySummary> {
+    const summary = await this.outboxImpl.deliverDue(this.opts.clock.now(), signal);
+    if (summary.results.length > 0) this.persist();
+    this.recordOutbox();
+    return summary;
+  }
+
+  private recordOutbox(): void {
+    const { metrics } = this.opts;
+    metrics.outboxPending.reset();
+    for (const sink of this.outboxImpl.sinkNames()) metrics.outboxPending.set({ sink }, this.outboxImpl.list(sink).length);
+  }
+
+  persist(): void {
+    try {
+      this.opts.store.save({
+        version: STATE_VERSION,
+        savedAt: this.opts.clock.now(),
+        evaluator: this.evaluator,
+        outbox: this.outboxImpl.toJSON(),
+        histories: Object.fromEntries(this.histories),
+      });
+    } catch (e) {
+      this.opts.metrics.stateSaveErrors.inc();
+      this.opts.log.error({ err: e instanceof SkewwatchError ? e : new Error(errorMessage(e)) }, 'cannot persist state; will retry next cycle');
+    }
+  }
+
+  /** Releases the source's resources (keep-alive agents). */
+  async close(): Promise<void> {
+    await this.parts.source.close?.();
+  }
+
+  readiness(now: number): { ready: boolean; reason: string } {
+    const { interval, ready_after_intervals: n } = this.parts.loaded.config;
+    if (this.lastSuccessAt === null) return { ready: false, reason: 'no successful collection yet' };
+    const age = now - this.lastSuccessAt;
+    if (age > n * interval) return { ready: false, reason: `last successful collection ${Math.round(age / 1000)}s ago (limit ${(n * interval) / 1000}s)` };
+    return { ready: true, reason: `ok: last successful collection ${Math.round(age / 1000)}s ago` };
+  }
+
+  status(now: number): unknown {
+    const { config } = this.parts.loaded;
+    return {
+      now: new Date(now).toISOString(),
+      namespace: config.namespace,
+      source: {
+        mode: config.source.mode,
+        preset: config.source.preset,
+        lastSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString(),
+        blindCycles: this.evaluator.blindCycles,
+        lastError: this.evaluator.lastError,
+      },
+      pools: this.lastVerdicts.map((v) => ({
+        pool: v.pool,
+        labels: v.labels,
+        severity: v.severity,
+        reasons: v.reasons,
+        explanation: v.explanation,
+        totalRate: v.totalRate,
+        hot: v.hot,
+        starved: v.starved,
+        unavailable: v.unavailable,
+        stats: v.stats,
+        cpu: v.cpu,
+        forecast: v.forecast,
+        backends: v.backends,
+      })),
+      alerts: Object.values(this.evaluator.alerts).map((a) => ({
+        rule: a.ruleId,
+        name: a.ruleName,
+        pool: a.pool,
+        severity: a.severity,
+        state: a.state.phase,
+        activeAt: iso(a.state.activeAt),
+        firedAt: iso(a.state.firedAt),
+        resolvedAt: iso(a.state.resolvedAt),
+        missingDataSince: iso(a.state.missingSince),
+        silencedBy: a.silencedBy,
+        dedupKey: a.dedupKey,
+      })),
+      outbox: Object.fromEntries(this.outboxImpl.sinkNames().map((s) => [s, this.outboxImpl.list(s).length])),
+      silences: this.silences().filter((s) => s.endsAt > now),
+    };
+  }
+}
+
+function iso(t: number | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}

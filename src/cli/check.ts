@@ -1,0 +1,64 @@
+import { loadConfig } from '../config/load.js';
+import { buildAnalysisOptions, buildEvaluatorContext, buildSource } from '../app/build.js';
+import { analyseSnapshot } from '../core/analyse.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE } from '../core/evaluator.js';
+import type { Snapshot } from '../core/types.js';
+import { systemClock } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import { redactText } from '../util/redact.js';
+import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, EXIT_ERROR, type CommandIo } from './args.js';
+import { renderVerdicts, renderBackends } from './table.js';
+
+const HELP = `Usage: skewwatch check [--config FILE] [--json] [--backends]
+
+Collects once and evaluates every pool now. Rules are applied without their
+'for' duration (this is a single look), so ALERTING means "a rule's condition
+holds right now". For cron jobs and CI pipelines.
+
+Exit status: 0 balanced, 1 something alerting, 2 error (config or source).
+In scrape mode two scrapes one interval apart are needed to compute rates.
+
+Options:
+${CONFIG_HELP}
+      --json          print JSON (verdicts, alerting rules) instead of a table
+      --backends      also print the per-backend table of each pool
+  -h, --help          show this help`;
+
+export async function checkCommand(argv: string[], io: CommandIo): Promise<number> {
+  const args = parse(argv, { ...CONFIG_OPTION, json: { type: 'boolean' }, backends: { type: 'boolean' } }, HELP, io);
+  if (!args) return EXIT_OK;
+  const loaded = loadConfig({ ...(args.values.config ? { file: args.values.config } : {}), env: io.env });
+  const { config } = loaded;
+  const source = buildSource(config, systemClock);
+  let snapshot: Snapshot;
+  try {
+    snapshot = await source.collect(systemClock.now(), AbortSignal.timeout(config.evaluation_timeout ?? 30_000));
+    if (config.source.mode === 'scrape') {
+      // Rates need two scrapes.
+      await systemClock.sleep(Math.min(config.interval, 15_000));
+      snapshot = await source.collect(systemClock.now(), AbortSignal.timeout(config.evaluation_timeout ?? 30_000));
+    }
+  } catch (e) {
+    io.err.write(`skewwatch check: source failed: ${redactText(errorMessage(e))}\n`);
+    return EXIT_ERROR;
+  } finally {
+    await source.close?.();
+  }
+  const { verdicts } = analyseSnapshot(snapshot, new Map(), buildAnalysisOptions(config));
+  // A single look: drop `for` and `keep_firing_for` so a holding condition shows as alerting.
+  const rules = loaded.rules.map((r) => ({ ...r, for: 0, keep_firing_for: 0, overrides: r.overrides.map((o) => ({ ...o, for: 0 })) }));
+  const ctx = { ...buildEvaluatorContext({ ...loaded, rules }, []), availableSinks: new Set<string>() };
+  const { state } = evaluateCycle(INITIAL_EVALUATOR_STATE, { now: snapshot.at, verdicts, silences: [] }, ctx);
+  const alerting = new Map<string, string[]>();
+  for (const a of Object.values(state.alerts)) {
+    if (a.state.phase !== 'firing') continue;
+    alerting.set(a.pool, [...(alerting.get(a.pool) ?? []), a.ruleId]);
+  }
+  if (args.values.json) {
+    io.out.write(`${JSON.stringify({ at: new Date(snapshot.at).toISOString(), alerting: Object.fromEntries(alerting), pools: verdicts }, null, 2)}\n`);
+  } else {
+    io.out.write(`${verdicts.length === 0 ? 'no pools found: check the source settings and the preset' : renderVerdicts(verdicts, alerting)}\n`);
+    if (args.values.backends) for (const v of verdicts) io.out.write(`\n${v.pool}\n${renderBackends(v)}\n`);
+  }
+  return alerting.size > 0 ? EXIT_ALERTING : EXIT_OK;
+}
