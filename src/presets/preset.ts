@@ -2,6 +2,9 @@
 // PromQL (one query per signal covering every pool at once); in scrape mode
 // it reads the balancer's own exposition (see ScrapeExtractor).
 
+import type { Health } from '../core/types.js';
+import type { Family } from '../sources/exposition-types.js';
+
 /** Health codes returned by a preset's `health` query: 1 up, 0 down, 2 maintenance. */
 export const HEALTH_UP = 1;
 export const HEALTH_DOWN = 0;
@@ -43,4 +46,48 @@ export interface Preset {
   readonly backendLabel: string;
   /** PromQL for query mode. */
   queries(ctx: QueryContext): QuerySet;
+  /** Scrape mode: how to read the balancer's own /metrics. Absent when it exposes none. */
+  readonly scrape?: ScrapeExtractor;
+}
+
+// ---- Scrape mode -----------------------------------------------------------
+// A scrape extractor reads the balancer's own exposition (already parsed, only
+// the families named in `metricNames` kept) and returns one reading per
+// backend. Counters are raw cumulative values: the scrape source turns them
+// into rates, so extractors stay pure and stateless.
+
+export interface BackendReading {
+  /** Pool label values, keyed by the preset's poolLabels (missing labels are ''). */
+  readonly pool: Readonly<Record<string, string>>;
+  readonly backend: string;
+  /** Cumulative requests served (counter). Backends without it get no rate. */
+  readonly requests?: number;
+  /** Cumulative 5xx responses (counter). */
+  readonly errors?: number;
+  readonly weight?: number;
+  readonly health?: Health;
+  /** Requests waiting in the balancer's queue for this backend (gauge). */
+  readonly queue?: number;
+  /** Current sessions/active connections on this backend (gauge). */
+  readonly sessions?: number;
+  /** Cumulative CPU seconds (counter), when the exposition carries CPU per backend. */
+  readonly cpuSeconds?: number;
+  /** CPU cores available to the backend. */
+  readonly cpuCapacity?: number;
+}
+
+export interface ScrapeExtractor {
+  /** Sample or family names the extractor reads; the parser skips every other line. */
+  readonly metricNames: readonly string[];
+  /** Pass histogram/summary series through to extract() (default false). */
+  readonly includeHistograms?: boolean;
+  extract(families: readonly Family[]): BackendReading[];
+}
+
+export interface ScrapePreset extends Preset {
+  readonly scrape: ScrapeExtractor;
+}
+
+export function hasScrape(preset: Preset): preset is ScrapePreset {
+  return (preset as { scrape?: unknown }).scrape !== undefined;
 }

@@ -1,0 +1,185 @@
+// A declarative scrape extractor: each preset says which samples carry which
+// signal, and this turns parsed families into one reading per backend. Values
+// of every matching sample of a backend are summed (HTTP responses over
+// codes, CPU over modes), which is what `sum by (pool, backend)` does in
+// query mode.
+
+import type { Health } from '../core/types.js';
+import type { ExpositionSample, Family } from '../sources/exposition-types.js';
+import type { BackendReading, ScrapeExtractor } from './preset.js';
+
+export interface SignalSpec {
+  /** Sample name as exposed (e.g. `haproxy_server_sessions_total`). */
+  readonly metric: string;
+  /** Only samples whose labels pass. */
+  readonly where?: (labels: Readonly<Record<string, string>>) => boolean;
+}
+
+export interface HealthSpec {
+  readonly metric: string;
+  readonly where?: (labels: Readonly<Record<string, string>>) => boolean;
+  /** Health a sample signals, or undefined when it says nothing (e.g. a state series at 0). */
+  readonly decode: (sample: ExpositionSample) => Health | undefined;
+}
+
+export interface ExtractorSpec {
+  readonly poolLabels: readonly string[];
+  readonly backendLabel: string;
+  /**
+   * Request counters in order of preference: per pool, the first spec with any
+   * sample in that pool is used (HAProxy: HTTP responses, else TCP sessions).
+   */
+  readonly requests: readonly SignalSpec[];
+  readonly errors?: SignalSpec;
+  readonly weight?: SignalSpec;
+  readonly queue?: SignalSpec;
+  readonly sessions?: SignalSpec;
+  readonly cpuSeconds?: SignalSpec;
+  readonly cpuCapacity?: SignalSpec;
+  readonly health?: HealthSpec;
+  /** Fixed pool labels for expositions that carry none (e.g. Traefik's job). */
+  readonly fixedPool?: Readonly<Record<string, string>>;
+  /**
+   * Signals whose series lack the pool labels (Kubernetes CPU series carry
+   * namespace and pod but not service): join them to the backend found in the
+   * request series on these labels plus the backend label. Signals of
+   * backends without a request series are then dropped.
+   */
+  readonly joinOn?: readonly string[];
+}
+
+type NumField = 'requests' | 'errors' | 'weight' | 'queue' | 'sessions' | 'cpuSeconds' | 'cpuCapacity';
+
+interface Acc {
+  pool: Record<string, string>;
+  backend: string;
+  values: Partial<Record<NumField, number>>;
+  /** Index of the request spec used for this backend's pool. */
+  health: Health | undefined;
+}
+
+const HEALTH_RANK: Record<Health, number> = { down: 0, maint: 1, up: 2 };
+
+/** Best-of merge: a backend any sample reports up is up; otherwise maint beats down. */
+export function mergeHealth(a: Health | undefined, b: Health | undefined): Health | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return HEALTH_RANK[a] >= HEALTH_RANK[b] ? a : b;
+}
+
+function indexSamples(families: readonly Family[]): Map<string, ExpositionSample[]> {
+  const byName = new Map<string, ExpositionSample[]>();
+  for (const f of families) {
+    for (const s of f.samples) {
+      let list = byName.get(s.name);
+      if (list === undefined) byName.set(s.name, (list = []));
+      list.push(s);
+    }
+  }
+  return byName;
+}
+
+export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
+  const names = new Set<string>();
+  for (const r of spec.requests) names.add(r.metric);
+  for (const s of [spec.errors, spec.weight, spec.queue, spec.sessions, spec.cpuSeconds, spec.cpuCapacity, spec.health]) {
+    if (s !== undefined) names.add(s.metric);
+  }
+  const poolKeyOf = (labels: Readonly<Record<string, string>>): { key: string; pool: Record<string, string> } => {
+    const pool: Record<string, string> = {};
+    const parts: string[] = [];
+    for (const l of spec.poolLabels) {
+      const v = spec.fixedPool?.[l] ?? (Object.prototype.hasOwnProperty.call(labels, l) ? labels[l]! : '');
+      pool[l] = v;
+      parts.push(v);
+    }
+    return { key: JSON.stringify(parts), pool };
+  };
+
+  return {
+    metricNames: [...names],
+    extract(families: readonly Family[]): BackendReading[] {
+      const byName = indexSamples(families);
+      const accs = new Map<string, Acc>();
+      const poolOfBackend = new Map<string, { key: string; pool: Record<string, string> }>();
+      const usable = (s: ExpositionSample, where?: SignalSpec['where']): string | undefined => {
+        if (!Object.prototype.hasOwnProperty.call(s.labels, spec.backendLabel)) return undefined;
+        if (where !== undefined && !where(s.labels)) return undefined;
+        return s.labels[spec.backendLabel];
+      };
+      const joinKey = (labels: Readonly<Record<string, string>>, backend: string): string =>
+        JSON.stringify([...(spec.joinOn ?? []).map((l) => labels[l] ?? ''), backend]);
+      const accFor = (labels: Readonly<Record<string, string>>, backend: string, create: boolean): Acc | undefined => {
+        let pk = poolKeyOf(labels);
+        if (spec.joinOn !== undefined) {
+          const known = poolOfBackend.get(joinKey(labels, backend));
+          if (known !== undefined) pk = known;
+          else if (!create) return undefined;
+        }
+        const key = pk.key + '\u0000' + backend;
+        let acc = accs.get(key);
+        if (acc === undefined) {
+          if (!create) return undefined;
+          acc = { pool: pk.pool, backend, values: {}, health: undefined };
+          accs.set(key, acc);
+          if (spec.joinOn !== undefined) poolOfBackend.set(joinKey(labels, backend), pk);
+        }
+        return acc;
+      };
+
+      // Requests first: they define which backends exist (and, with
+      // poolByBackend, which pool a backend belongs to).
+      const poolUsesSpec = new Map<string, number>();
+      spec.requests.forEach((r, i) => {
+        for (const s of byName.get(r.metric) ?? []) {
+          const backend = usable(s, r.where);
+          if (backend === undefined) continue;
+          const pk = poolKeyOf(s.labels).key;
+          const chosen = poolUsesSpec.get(pk);
+          if (chosen !== undefined && chosen !== i) continue;
+          poolUsesSpec.set(pk, i);
+          const acc = accFor(s.labels, backend, true)!;
+          acc.values.requests = (acc.values.requests ?? 0) + s.value;
+        }
+      });
+
+      const fields: Array<[NumField, SignalSpec | undefined]> = [
+        ['errors', spec.errors],
+        ['weight', spec.weight],
+        ['queue', spec.queue],
+        ['sessions', spec.sessions],
+        ['cpuSeconds', spec.cpuSeconds],
+        ['cpuCapacity', spec.cpuCapacity],
+      ];
+      for (const [field, sig] of fields) {
+        if (sig === undefined) continue;
+        for (const s of byName.get(sig.metric) ?? []) {
+          const backend = usable(s, sig.where);
+          if (backend === undefined) continue;
+          const acc = accFor(s.labels, backend, spec.joinOn === undefined);
+          if (acc === undefined) continue;
+          acc.values[field] = (acc.values[field] ?? 0) + s.value;
+        }
+      }
+      if (spec.health !== undefined) {
+        const h = spec.health;
+        for (const s of byName.get(h.metric) ?? []) {
+          const backend = usable(s, h.where);
+          if (backend === undefined) continue;
+          const acc = accFor(s.labels, backend, spec.joinOn === undefined);
+          if (acc === undefined) continue;
+          acc.health = mergeHealth(acc.health, h.decode(s));
+        }
+      }
+
+      const out: BackendReading[] = [];
+      for (const acc of accs.values()) {
+        const r: { -readonly [K in keyof BackendReading]: BackendReading[K] } = { pool: acc.pool, backend: acc.backend };
+        for (const [k, v] of Object.entries(acc.values) as Array<[NumField, number]>) r[k] = v;
+        if (acc.health !== undefined) r.health = acc.health;
+        out.push(r);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// Kubernetes: pods behind a Service, compared by their own request counters.
+// ingress-nginx's nginx_ingress_controller_requests has no upstream pod label,
+// and kube-proxy exports no per-endpoint traffic, so requests come from the
+// application (default http_requests_total), scraped by Prometheus with
+// namespace/<workload>/pod target labels (Prometheus Operator ServiceMonitor:
+// namespace, service, pod). CPU comes from cAdvisor's
+// container_cpu_usage_seconds_total{container!=""} and capacity from
+// kube-state-metrics' kube_pod_container_resource_limits{resource="cpu"}.
+// Neither carries the workload label, so both are joined to the request
+// series on (namespace, pod) to pick it up.
+//
+// The context's matchers are ANDed into every selector, including the cAdvisor
+// and kube-state-metrics ones: use labels all three share (namespace), not job.
+//
+// Scrape mode reads a Prometheus /federate exposition of the same series
+// (match[]={__name__=~"http_requests_total|container_cpu_usage_seconds_total|kube_pod_container_resource_limits|up"}).
+
+import { createExtractor } from './extract.js';
+import type { Preset, QueryContext, QuerySet } from './preset.js';
+import { agg, by, sel, sumRate } from './promql.js';
+
+export interface KubernetesOptions {
+  /** Label naming the workload a pod belongs to (the pool). Default "service". */
+  readonly workloadLabel?: string;
+  /** Application request counter. Default "http_requests_total". */
+  readonly requestMetric?: string;
+  /** Matcher selecting 5xx samples of the request counter. Default `code=~"5.."`. */
+  readonly errorMatcher?: string;
+}
+
+export const KUBERNETES_METRICS = {
+  cpu: 'container_cpu_usage_seconds_total',
+  limits: 'kube_pod_container_resource_limits',
+  up: 'up',
+} as const;
+
+export function createKubernetesPreset(options: KubernetesOptions = {}): Preset {
+  const workload = options.workloadLabel ?? 'service';
+  const requestMetric = options.requestMetric ?? 'http_requests_total';
+  const errorMatcher = options.errorMatcher ?? 'code=~"5.."';
+  const pool = ['namespace', workload];
+  const backend = 'pod';
+  const labels = [...pool, backend];
+  const m = KUBERNETES_METRICS;
+
+  // Attach the workload label to per-pod series that lack it.
+  const joinWorkload = (perPod: string, ctx: QueryContext): string =>
+    agg(
+      'sum',
+      labels,
+      `${perPod} * on (namespace, pod) group_left(${workload}) group ${by(labels)} (${sel(requestMetric, ctx)})`,
+    );
+
+  const queries = (ctx: QueryContext): QuerySet => ({
+    rate: sumRate(labels, sel(requestMetric, ctx), ctx),
+    health: agg('max', labels, sel(m.up, ctx)),
+    cpu: joinWorkload(sumRate(['namespace', 'pod'], sel(m.cpu, ctx, 'container!=""'), ctx), ctx),
+    cpuCapacity: joinWorkload(agg('sum', ['namespace', 'pod'], sel(m.limits, ctx, 'resource="cpu"')), ctx),
+    errors: sumRate(labels, sel(requestMetric, ctx, errorMatcher), ctx),
+  });
+
+  const errorWhere = parseSimpleMatcher(errorMatcher);
+  return {
+    name: 'kubernetes',
+    description: `Pods of a Kubernetes workload (${requestMetric} by namespace, ${workload}, pod; cAdvisor CPU)`,
+    poolLabels: pool,
+    backendLabel: backend,
+    queries,
+    scrape: createExtractor({
+      poolLabels: pool,
+      backendLabel: backend,
+      joinOn: ['namespace'],
+      requests: [{ metric: requestMetric }],
+      errors: { metric: requestMetric, where: errorWhere },
+      cpuSeconds: { metric: m.cpu, where: (l) => (l.container ?? '') !== '' && l.container !== 'POD' },
+      cpuCapacity: { metric: m.limits, where: (l) => l.resource === 'cpu' },
+      health: { metric: m.up, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
+    }),
+  };
+}
+
+/**
+ * Turn `label="value"`, `label!="value"`, `label=~"re"` or `label!~"re"` into
+ * a predicate (anchored like PromQL), for scrape mode.
+ */
+export function parseSimpleMatcher(matcher: string): (labels: Readonly<Record<string, string>>) => boolean {
+  const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
+  if (m === null) throw new RangeError(`unsupported matcher ${JSON.stringify(matcher)}: expected label="value", !=, =~ or !~`);
+  const [, label, op, raw] = m as unknown as [string, string, string, string];
+  const value = raw.replace(/\\(.)/g, '$1');
+  if (op === '=') return (l) => (l[label] ?? '') === value;
+  if (op === '!=') return (l) => (l[label] ?? '') !== value;
+  const re = new RegExp(`^(?:${value})$`);
+  if (op === '=~') return (l) => re.test(l[label] ?? '');
+  return (l) => !re.test(l[label] ?? '');
+}

@@ -1,0 +1,133 @@
+// Per-second rates from cumulative counters seen at successive scrapes.
+//
+// Pure bookkeeping: no clock, no I/O. The caller passes the time each scrape
+// was taken (the midpoint of request and response, so that a slow response
+// does not stretch one interval and shrink the next) and the counter values
+// keyed by any stable series identity.
+//
+// Semantics follow Prometheus rate()/increase() without extrapolation:
+// - a counter that goes down was reset (process restart): the increase over
+//   that step is the new value, as if it had started from zero;
+// - the first time a series is seen there is no rate yet;
+// - a series missing from a scrape is gone: it is dropped from the output (it
+//   is NOT a zero rate) and starts over as new if it comes back;
+// - a scrape whose time is not after the previous one (clock step back,
+//   duplicate) cannot give a rate: the history restarts from that scrape;
+// - values that are NaN, infinite or negative are treated as missing.
+//
+// Smoothing: with `maxPoints` > 2 the rate spans the last maxPoints-1
+// intervals (a sliding window over scrapes), which damps scrape jitter and
+// bursty traffic at the price of reacting a little later.
+
+export interface CounterPoint {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly value: number;
+}
+
+export interface SeriesRate {
+  /** Increase per second over the window. */
+  readonly rate: number;
+  /** Increase over the window (events counted), reset-aware. */
+  readonly increase: number;
+  /** Window length in seconds (time between the first and last point used). */
+  readonly seconds: number;
+}
+
+export interface RateTrackerOptions {
+  /** Scrapes kept per series, at least 2 (the default: rate between the last two scrapes). */
+  readonly maxPoints?: number;
+  /** Drop points older than this (ms) relative to the newest, keeping at least two. */
+  readonly maxAgeMs?: number;
+}
+
+/** Increase between two readings of a counter, treating a decrease as a reset. */
+export function counterIncrease(previous: number, next: number): number {
+  return next >= previous ? next - previous : next;
+}
+
+/** Rate over a run of points (oldest first); undefined when fewer than 2 points or no time elapsed. */
+export function rateOver(points: readonly CounterPoint[]): SeriesRate | undefined {
+  if (points.length < 2) return undefined;
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const seconds = (last.at - first.at) / 1000;
+  if (!(seconds > 0) || !Number.isFinite(seconds)) return undefined;
+  let increase = 0;
+  for (let i = 1; i < points.length; i++) increase += counterIncrease(points[i - 1]!.value, points[i]!.value);
+  return { rate: increase / seconds, increase, seconds };
+}
+
+function usable(v: number): boolean {
+  return Number.isFinite(v) && v >= 0;
+}
+
+export class RateTracker {
+  private readonly maxPoints: number;
+  private readonly maxAgeMs: number;
+  private readonly series = new Map<string, CounterPoint[]>();
+  private lastAt: number | undefined;
+  private lastReady = false;
+
+  constructor(options: RateTrackerOptions = {}) {
+    const mp = options.maxPoints ?? 2;
+    if (!Number.isInteger(mp) || mp < 2) throw new RangeError(`maxPoints must be an integer >= 2, got ${mp}`);
+    this.maxPoints = mp;
+    this.maxAgeMs = options.maxAgeMs ?? Infinity;
+  }
+
+  /** True when the last update produced at least one rate. */
+  get ready(): boolean {
+    return this.lastReady;
+  }
+
+  /** Time of the last accepted scrape, if any. */
+  get lastScrapeAt(): number | undefined {
+    return this.lastAt;
+  }
+
+  reset(): void {
+    this.series.clear();
+    this.lastAt = undefined;
+    this.lastReady = false;
+  }
+
+  /**
+   * Record one scrape and return the rate of every series present in it that
+   * has history. Series absent from `counters` are forgotten.
+   */
+  update(at: number, counters: ReadonlyMap<string, number>): Map<string, SeriesRate> {
+    const out = new Map<string, SeriesRate>();
+    if (!Number.isFinite(at)) {
+      this.reset();
+      return out;
+    }
+    const previousAt = this.lastAt;
+    const continuous = previousAt !== undefined && at > previousAt;
+    if (!continuous) this.series.clear();
+    const next = new Map<string, CounterPoint[]>();
+    for (const [key, value] of counters) {
+      if (!usable(value)) continue;
+      const old = continuous ? this.series.get(key) : undefined;
+      // Only extend a history whose last point is the previous scrape: a series
+      // that skipped a scrape came back and starts over.
+      let points: CounterPoint[];
+      if (old !== undefined && old.length > 0 && old[old.length - 1]!.at === previousAt) {
+        points = old;
+        points.push({ at, value });
+        while (points.length > this.maxPoints) points.shift();
+        while (points.length > 2 && at - points[0]!.at > this.maxAgeMs) points.shift();
+      } else {
+        points = [{ at, value }];
+      }
+      next.set(key, points);
+      const r = rateOver(points);
+      if (r !== undefined) out.set(key, r);
+    }
+    this.series.clear();
+    for (const [k, v] of next) this.series.set(k, v);
+    this.lastAt = at;
+    this.lastReady = out.size > 0;
+    return out;
+  }
+}
