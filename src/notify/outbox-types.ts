@@ -1,0 +1,62 @@
+// Types of the delivery pipeline's API: what the caller configures and what
+// each round reports (per sink and outcome, for prom-client counters).
+
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Notification } from './notification.js';
+import type { Notifier, RateLimit } from './notifier.js';
+import type { RetryPolicy } from './retry.js';
+
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed_final' | 'dropped_expired' | 'dropped_overflow' | 'superseded';
+
+export interface DeliveryResult {
+  readonly sink: string;
+  readonly outcome: DeliveryOutcome;
+  readonly notificationId: string;
+  readonly dedupKey: string;
+  readonly kind: Notification['kind'];
+  /** Failed attempts so far (after this one). */
+  readonly attempts: number;
+  readonly status?: number;
+  /** Redacted. */
+  readonly message?: string;
+  /** For 'retry': delay until the next attempt. */
+  readonly retryInMs?: number;
+}
+
+export interface DeliverySummary {
+  readonly sent: number;
+  readonly retry: number;
+  readonly failed_final: number;
+  readonly dropped_expired: number;
+  readonly dropped_overflow: number;
+  readonly superseded: number;
+  /** Due entries left waiting for the rate limit, a sink-wide pause or an earlier entry. */
+  readonly deferred: number;
+  readonly results: readonly DeliveryResult[];
+}
+
+export interface OutboxOptions {
+  readonly notifiers: readonly Notifier[];
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Jitter source in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Per-sink token buckets; null disables a notifier's default. */
+  readonly rateLimits?: Readonly<Record<string, RateLimit | null>>;
+  /** Called for every outcome (count them with prom-client). Exceptions are ignored. */
+  readonly onResult?: (r: DeliveryResult) => void;
+  /** Queue bound; beyond it the oldest entries are dropped (repeats first). Default 10000. */
+  readonly maxEntries?: number;
+  /** How long finished (id, sink) pairs are remembered to ignore re-enqueues. Default retry.maxAgeMs. */
+  readonly doneRetentionMs?: number;
+}
+
+export interface EnqueueResult {
+  /** Sinks the notification was queued for. */
+  readonly queued: readonly string[];
+  /** Sinks skipped because this id is already queued or finished there. */
+  readonly duplicate: readonly string[];
+}
+

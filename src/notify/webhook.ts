@@ -1,0 +1,80 @@
+// Generic webhook sink: POSTs the Notification itself (with its verdict) as
+// JSON, wrapped in a versioned envelope so receivers can evolve. Retry rules
+// are the shared ones (2xx ok; 408/429/5xx/network retry; other 4xx final).
+
+import type { Clock } from '../util/clock.js';
+import { registerSecret } from '../util/redact.js';
+import type { Notification } from './notification.js';
+import type { Notifier, SendResult } from './notifier.js';
+import { checkName, checkTimeout, checkUrl, configError, postJson } from './http.js';
+
+export interface WebhookOptions {
+  /** Sink name. Default "webhook". */
+  readonly name?: string;
+  /** Target URL. Treated as a secret (webhook URLs often embed tokens). */
+  readonly url: string;
+  readonly clock: Clock;
+  /** Extra headers (Authorization ...). Values are treated as secrets. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface WebhookEnvelope {
+  readonly version: 1;
+  readonly sentAt: string;
+  readonly notification: Notification;
+}
+
+export class WebhookNotifier implements Notifier {
+  readonly name: string;
+  private readonly url: string;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(opts: WebhookOptions) {
+    if (!opts || typeof opts !== 'object') throw configError('webhook: options are required');
+    this.name = checkName(opts.name, 'webhook');
+    if (typeof opts.url === 'string') {
+      registerSecret(opts.url);
+      try {
+        const u = new URL(opts.url);
+        if (u.pathname.length > 1) {
+          registerSecret(u.pathname + u.search);
+          registerSecret(u.pathname.split('/').filter(Boolean).at(-1));
+        }
+        for (const v of u.searchParams.values()) registerSecret(v);
+        if (u.password) registerSecret(decodeURIComponent(u.password));
+      } catch {
+        /* reported below */
+      }
+    }
+    checkUrl(this.name, 'url', opts.url);
+    if (!opts.clock) throw configError(`${this.name}: clock is required`);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      if (typeof v !== 'string') throw configError(`${this.name}: header ${k} must be a string`);
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw configError(`${this.name}: header name ${JSON.stringify(k)} is invalid`);
+      registerSecret(v);
+      headers[k] = v;
+    }
+    this.url = opts.url;
+    this.clock = opts.clock;
+    this.headers = headers;
+    this.timeoutMs = checkTimeout(this.name, opts.timeoutMs, 10_000);
+  }
+
+  send(n: Notification, signal: AbortSignal): Promise<SendResult> {
+    const body: WebhookEnvelope = { version: 1, sentAt: new Date(this.clock.now()).toISOString(), notification: n };
+    return postJson({
+      sink: this.name,
+      url: this.url,
+      body,
+      headers: this.headers,
+      timeoutMs: this.timeoutMs,
+      signal,
+      now: () => this.clock.now(),
+    });
+  }
+}
