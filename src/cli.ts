@@ -11,6 +11,8 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; summary: string }>
   run: { run: async () => (await import('./cli/run.js')).runCommand, summary: 'run the daemon' },
   check: { run: async () => (await import('./cli/check.js')).checkCommand, summary: 'evaluate once now; exit 0 balanced, 1 alerting, 2 error' },
   validate: { run: async () => validateCommand, summary: 'check a config and its rule files' },
+  replay: { run: async () => (await import('./cli/replay.js')).replayCommand, summary: 'backtest rules on Prometheus history or a recording' },
+  record: { run: async () => (await import('./cli/record.js')).recordCommand, summary: 'record live samples to a file for replay' },
   demo: { run: async () => (await import('./cli/demo.js')).demoCommand, summary: 'watch a simulated incident get caught (no setup needed)' },
   silence: { run: async () => (await import('./cli/silence.js')).silenceCommand, summary: 'add, list or expire silences (maintenance windows)' },
 };

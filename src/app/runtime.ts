@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   /** Listen address override (the demo uses 127.0.0.1:0). */
   readonly listen?: string;
   readonly onCycle?: (r: CycleReport) => void;
+  /** Called once the config is loaded, before the first cycle. */
+  readonly onStart?: (config: { interval: number; namespace: string }) => void;
   /** Install process signal handlers (false for embedded use: demo, tests). */
   readonly handleSignals?: boolean;
 }
@@ -53,6 +55,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { log } = opts;
   let loaded = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
   log.level = loaded.config.log_level;
+  opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
   for (const w of loaded.warnings) log.warn(w);
   const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0' });
   const stateDir = resolve(loaded.config.state_dir);

@@ -1,5 +1,6 @@
 import { createLogger } from '../util/logger.js';
 import { startRuntime } from '../app/runtime.js';
+import { RecordingWriter } from '../replay/recording.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, type CommandIo } from './args.js';
 
 const HELP = `Usage: skewwatch run [--config FILE]
@@ -14,6 +15,7 @@ running config stays.
 
 Options:
 ${CONFIG_HELP}
+      --record FILE   also write every cycle's snapshot to FILE (JSON lines) for 'skewwatch replay --recording'
   -h, --help          show this help
 
 Environment (override the file): SKEWWATCH_PROMETHEUS_URL, SKEWWATCH_SCRAPE_URLS,
@@ -22,10 +24,18 @@ SKEWWATCH_SLACK_WEBHOOK_URL, SKEWWATCH_PAGERDUTY_ROUTING_KEY, SKEWWATCH_PAGERDUT
 SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parse(argv, CONFIG_OPTION, HELP, io);
+  const args = parse(argv, { ...CONFIG_OPTION, record: { type: 'string' } }, HELP, io);
   if (!args) return EXIT_OK;
   const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info' });
-  await startRuntime({ ...(args.values.config ? { configFile: args.values.config } : {}), env: io.env, log, handleSignals: true });
+  let recorder: RecordingWriter | null = null;
+  await startRuntime({
+    ...(args.values.config ? { configFile: args.values.config } : {}),
+    env: io.env,
+    log,
+    handleSignals: true,
+    ...(args.values.record ? { onStart: (c: { interval: number; namespace: string }) => { recorder = new RecordingWriter(args.values.record!, c); } } : {}),
+    onCycle: (r) => recorder?.write(r.at, r.snapshot, r.error),
+  });
   // Keep running until a signal stops the process.
   return new Promise<number>(() => {});
 }

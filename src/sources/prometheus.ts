@@ -7,21 +7,11 @@ import { SkewwatchError, errorMessage } from '../util/errors.js';
 import type { Source } from './source.js';
 import type { PrometheusApi, VectorSample } from './prometheus-api.js';
 
-export interface PrometheusSourceOptions {
+export interface PrometheusSourceOptions extends AssemblyOptions {
   readonly api: PrometheusApi;
   readonly queries: QuerySet;
-  readonly poolLabels: readonly string[];
-  readonly backendLabel: string;
-  /** The rate() window, in ms (turns rates into counts for significance). */
-  readonly windowMs: number;
-  readonly includePools?: string;
-  readonly excludePools?: string;
-  /** Non-fatal problems (an optional signal failed, API warnings). */
-  readonly onWarning?: (message: string, signal: string) => void;
 }
 
-type Signal = keyof QuerySet;
-const OPTIONAL_SIGNALS: readonly Signal[] = ['weight', 'health', 'cpu', 'cpuCapacity', 'queue', 'errors'];
 
 interface Acc {
   pool: string;
@@ -29,23 +19,32 @@ interface Acc {
   backends: Map<string, { rate?: number; weight?: number; health?: number; cpu?: number; cpuCapacity?: number; queue?: number; errors?: number }>;
 }
 
+export type Signal = keyof QuerySet;
+export const SIGNALS: readonly Signal[] = ['rate', 'weight', 'health', 'cpu', 'cpuCapacity', 'queue', 'errors'];
+
+/** How series become pools: shared by the live source and by replay. */
+export interface AssemblyOptions {
+  readonly poolLabels: readonly string[];
+  readonly backendLabel: string;
+  readonly windowMs: number;
+  readonly includePools?: string;
+  readonly excludePools?: string;
+  readonly onWarning?: (message: string, signal: string) => void;
+}
+
 export class PrometheusSource implements Source {
   readonly name = 'prometheus';
-  private readonly include?: RegExp;
-  private readonly exclude?: RegExp;
+  private readonly assembler: SnapshotAssembler;
 
   constructor(private readonly opts: PrometheusSourceOptions) {
-    if (opts.poolLabels.length === 0) throw new Error('PrometheusSource: poolLabels must not be empty');
-    if (opts.includePools) this.include = new RegExp(`^(?:${opts.includePools})$`);
-    if (opts.excludePools) this.exclude = new RegExp(`^(?:${opts.excludePools})$`);
+    this.assembler = new SnapshotAssembler(opts);
   }
 
   async collect(now: number, signal?: AbortSignal): Promise<Snapshot> {
     const { queries } = this.opts;
-    const signals = (['rate', ...OPTIONAL_SIGNALS] as Signal[]).filter((s) => queries[s] !== undefined);
+    const signals = SIGNALS.filter((s) => queries[s] !== undefined);
     const results = await Promise.allSettled(signals.map((s) => this.opts.api.query(queries[s]!, now, signal)));
-
-    const pools = new Map<string, Acc>();
+    const data: Array<[Signal, readonly VectorSample[]]> = [];
     results.forEach((r, i) => {
       const sig = signals[i]!;
       if (r.status === 'rejected') {
@@ -55,9 +54,27 @@ export class PrometheusSource implements Source {
         return;
       }
       for (const w of r.value.warnings) this.opts.onWarning?.(`Prometheus warning for ${sig}: ${w}`, sig);
-      this.accumulate(pools, sig, r.value.data);
+      data.push([sig, r.value.data]);
     });
-    return { at: now, pools: [...pools.values()].map((acc) => this.toPool(acc)) };
+    return this.assembler.assemble(now, data);
+  }
+}
+
+/** Turns per-signal vectors (all pools at once) into a Snapshot. Pure. */
+export class SnapshotAssembler {
+  private readonly include?: RegExp;
+  private readonly exclude?: RegExp;
+
+  constructor(private readonly opts: AssemblyOptions) {
+    if (opts.poolLabels.length === 0) throw new Error('poolLabels must not be empty');
+    if (opts.includePools) this.include = new RegExp(`^(?:${opts.includePools})$`);
+    if (opts.excludePools) this.exclude = new RegExp(`^(?:${opts.excludePools})$`);
+  }
+
+  assemble(at: number, data: ReadonlyArray<readonly [Signal, readonly VectorSample[]]>): Snapshot {
+    const pools = new Map<string, Acc>();
+    for (const [sig, samples] of data) this.accumulate(pools, sig, samples);
+    return { at, pools: [...pools.values()].map((acc) => this.toPool(acc)) };
   }
 
   private accumulate(pools: Map<string, Acc>, sig: Signal, samples: readonly VectorSample[]): void {
