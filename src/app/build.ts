@@ -9,6 +9,7 @@ import { resolveAnalysisOptions, type AnalysisOptions } from '../core/options.js
 import type { EvaluatorContext } from '../core/evaluator.js';
 import { getPreset } from '../presets/index.js';
 import type { Preset, QuerySet } from '../presets/preset.js';
+import { expandTemplate } from '../presets/custom.js';
 import { PrometheusApi } from '../sources/prometheus-api.js';
 import { PrometheusSource } from '../sources/prometheus.js';
 import { createScrapeSource, type ScrapeTarget } from '../sources/scrape.js';
@@ -55,7 +56,7 @@ export function buildPreset(config: RawConfig): Preset {
     return getPreset('custom', {
       poolLabels: s.pool_labels ?? [],
       backendLabel: s.backend_label ?? '',
-      queries: { ...(s.queries ?? {}), rate: s.queries?.rate ?? '' } as { rate: string },
+      queries: { ...signalQueries(s.queries ?? {}), rate: s.queries?.rate ?? '' },
     });
   }
   return getPreset(s.preset);
@@ -79,13 +80,11 @@ export function buildAnalysisOptions(config: RawConfig): AnalysisOptions {
   });
 }
 
-/** The preset's queries with the config's overrides applied. */
-export function buildQueries(config: RawConfig, preset: Preset): QuerySet {
-  const s = config.source;
-  const base = preset.queries({ window: formatPromDuration(s.rate_window), matchers: s.matchers });
-  const o = s.queries ?? {};
+type ConfigQueries = NonNullable<RawConfig['source']['queries']>;
+
+/** Config query keys (snake_case) -> QuerySet signals. */
+function signalQueries(o: ConfigQueries): Partial<QuerySet> {
   return {
-    ...base,
     ...(o.rate ? { rate: o.rate } : {}),
     ...(o.weight ? { weight: o.weight } : {}),
     ...(o.health ? { health: o.health } : {}),
@@ -94,6 +93,18 @@ export function buildQueries(config: RawConfig, preset: Preset): QuerySet {
     ...(o.queue ? { queue: o.queue } : {}),
     ...(o.errors ? { errors: o.errors } : {}),
   };
+}
+
+/**
+ * The preset's queries with the config's overrides applied. Overrides are
+ * templates like the custom preset's ({{window}}, {{matchers}},
+ * {{,matchers}}) and are expanded the same way.
+ */
+export function buildQueries(config: RawConfig, preset: Preset): QuerySet {
+  const s = config.source;
+  const ctx = { window: formatPromDuration(s.rate_window), matchers: s.matchers };
+  const overrides = Object.fromEntries(Object.entries(signalQueries(s.queries ?? {})).map(([k, v]) => [k, expandTemplate(v, ctx)]));
+  return { ...preset.queries(ctx), ...overrides };
 }
 
 export interface SourceHooks {
@@ -205,9 +216,11 @@ export function buildNotifiers(config: RawConfig, clock: Clock): Notifier[] {
 
 export function buildEvaluatorContext(loaded: LoadedConfig, notifiers: readonly Notifier[]): EvaluatorContext {
   const { config } = loaded;
+  const runbook = config.links.runbook_url;
   return {
     namespace: config.namespace,
-    rules: loaded.rules,
+    // links.runbook_url is the runbook of every rule that names none itself.
+    rules: runbook ? loaded.rules.map((r) => (r.annotations.runbook_url ? r : { ...r, annotations: { ...r.annotations, runbook_url: runbook } })) : loaded.rules,
     alertmanagerResendMs: config.sinks.alertmanager ? config.sinks.alertmanager.resend_interval : null,
     availableSinks: new Set(notifiers.map((n) => n.name)),
   };

@@ -4,8 +4,25 @@ import type { RawConfig } from './schema.js';
 import type { RuleConfig } from './rules.js';
 import type { ConfigIssue } from './errors.js';
 
-export function crossCheck(config: RawConfig, rules: readonly RuleConfig[], file: string, issues: ConfigIssue[], warnings: string[]): void {
-  const add = (path: string, message: string) => issues.push({ file, path, message });
+/** Where a rule was written: its path in its file (e.g. "rules[0]") and the file (with line) of one of its keys. */
+export interface RuleOrigin {
+  readonly path: string;
+  readonly where: (key: string) => string;
+}
+
+/**
+ * `where` turns a key path into the file (with line) or env var it came from;
+ * `origins[i]` says where rules[i] was written (rule files first, then inline).
+ */
+export function crossCheck(
+  config: RawConfig,
+  rules: readonly RuleConfig[],
+  where: (path: string) => string,
+  issues: ConfigIssue[],
+  warnings: string[],
+  origins: readonly RuleOrigin[] = [],
+): void {
+  const add = (path: string, message: string, file = where(path)) => issues.push({ file, path, message });
   const { source, sinks } = config;
 
   if (source.mode === 'prometheus' && !source.prometheus) {
@@ -53,19 +70,20 @@ export function crossCheck(config: RawConfig, rules: readonly RuleConfig[], file
 
   const ids = new Set<string>();
   rules.forEach((rule, i) => {
-    const where = `rules[${i}] (${rule.id})`;
-    if (ids.has(rule.id)) add(`${where}.id`, `duplicate rule id ${JSON.stringify(rule.id)}`);
+    const origin = origins[i] ?? { path: `rules[${i}]`, where: (key: string) => where(`rules[${i}].${key}`) };
+    const addRule = (key: string, message: string) => add(`${origin.path} (${rule.id}).${key}`, message, origin.where(key));
+    if (ids.has(rule.id)) addRule('id', `duplicate rule id ${JSON.stringify(rule.id)}`);
     ids.add(rule.id);
     const refs = [...rule.sinks, ...rule.overrides.flatMap((o) => o.sinks ?? [])];
     for (const ref of refs) {
       if (ref.startsWith('webhook:')) {
-        if (!webhookNames.has(ref.slice('webhook:'.length))) add(`${where}.sinks`, `names ${ref} but sinks.webhooks has no webhook of that name`);
+        if (!webhookNames.has(ref.slice('webhook:'.length))) addRule('sinks', `names ${ref} but sinks.webhooks has no webhook of that name`);
       } else if (!sinks[ref as 'slack' | 'pagerduty' | 'alertmanager']) {
         warnings.push(`rule ${rule.id} sends to ${ref}, which is not configured: those notifications are skipped`);
       }
     }
     if (rule.when.stat === 'blind_cycles' && Object.keys(rule.match).length > 0) {
-      add(`${where}.match`, 'blind_cycles is a source-level statistic: pool matchers do not apply');
+      addRule('match', 'blind_cycles is a source-level statistic: pool matchers do not apply');
     }
   });
   config.silences.forEach((s, i) => {

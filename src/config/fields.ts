@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
 /** A duration ("15s", "1m30s", "500ms"); parsed to milliseconds. */
-export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+// The union's own error replaces zod's bare "Invalid input" for wrong types (interval: true).
+const durationInput = z.union([z.string(), z.number()], {
+  error: (iss) => `expected a duration such as 15s, 1m or 1h30m${iss.input === undefined ? '' : `, got ${JSON.stringify(iss.input)}`}`,
+});
+export const duration = durationInput.transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === null) {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as 15s, 1m or 1h30m, got ${JSON.stringify(v)}` });
@@ -15,7 +19,10 @@ export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => 
 export const positiveDuration = duration.refine((ms) => ms > 0, { message: 'expected a duration greater than 0' });
 
 /** A byte size ("64MiB", "10MB", or a number of bytes). */
-export const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+const sizeInput = z.union([z.string(), z.number()], {
+  error: (iss) => `expected a size such as 64MiB or 10MB${iss.input === undefined ? '' : `, got ${JSON.stringify(iss.input)}`}`,
+});
+export const size = sizeInput.transform((v, ctx) => {
   const bytes = parseSize(v);
   if (bytes === null) {
     ctx.addIssue({ code: 'custom', message: `expected a size such as 64MiB or 10MB, got ${JSON.stringify(v)}` });

@@ -74,8 +74,6 @@ const analysis = z.strictObject({
 const slack = z.strictObject({
   webhook_url: httpUrl.optional(),
   webhook_url_file: z.string().optional(),
-  username: z.string().optional(),
-  channel: z.string().optional(),
   timeout: positiveDuration.default(10_000),
   /** Slack accepts about one message per second per webhook. */
   max_per_second: z.number().positive().default(1),
@@ -87,9 +85,7 @@ const pagerduty = z.strictObject({
   url: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
   region: z.enum(['us', 'eu']).optional(),
   source: z.string().optional(),
-  component: z.string().optional(),
   group: z.string().optional(),
-  class: z.string().default('traffic-skew'),
   timeout: positiveDuration.default(10_000),
 });
 
@@ -130,7 +126,9 @@ export const configSchema = z.strictObject({
   state_dir: z.string().min(1).default('.skewwatch-state'),
   /** /readyz fails when the last successful poll is older than this many intervals. */
   ready_after_intervals: z.number().int().min(1).default(3),
-  source: source.default({} as never),
+  // prefault, not default: zod 4 returns a default as-is, so an absent source
+  // section would skip its own defaults (mode, preset, rate_window) and checks.
+  source: source.prefault({}),
   analysis: analysis.default({}),
   /** Rule files (relative to the config file). Default: the shipped alerts/default.yaml. */
   rule_files: z.array(z.string()).optional(),
