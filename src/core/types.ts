@@ -136,6 +136,12 @@ export interface PoolVerdict {
   readonly upCount: number;
   /** Backends that are down or in maintenance, excluded from the expected distribution. */
   readonly unavailable: readonly string[];
+  /**
+   * Up backends left out of the comparison because their rate was unusable
+   * (NaN, infinite, or negative: an upstream counter reset). Optional for
+   * compatibility; the core always sets it.
+   */
+  readonly missing?: readonly string[];
   readonly hot: readonly string[];
   readonly starved: readonly string[];
   readonly stats: PoolStats;

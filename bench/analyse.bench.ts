@@ -1,0 +1,159 @@
+// Benchmark: analyse 10,000 pools × 10 backends (100,000 backends) and
+// compare with JSON.parse of the equivalent Prometheus instant-query
+// response (one series per backend). The target is analyseMs ≤ parseMs: the
+// analysis must never cost more than merely reading the data it analyses.
+//
+// Run: node --import tsx bench/analyse.bench.ts   (npm run bench)
+// stdout: exactly one JSON line {"backends","pools","analyseMs","parseMs","ratio"}.
+// stderr: details.
+//
+// analyseMs is analyseSnapshot over the snapshot with empty histories (the
+// first cycle, as the task defines the benchmark). The steady state, where
+// every pool carries a full forecast history (historySeconds / 15 s scrape =
+// 40 points) and the Theil–Sen fit runs for each pool, is timed too and
+// reported on stderr: it is slower (history scan and the surviving history
+// objects' GC cost) and is the number to watch for big fleets.
+
+import { analyseSnapshot, DEFAULT_ANALYSIS_OPTIONS } from '../src/core/analyse.js';
+import type { BackendSample, PoolHistory, PoolSample, Snapshot } from '../src/core/types.js';
+
+const POOLS = 10_000;
+const PER_POOL = 10;
+const WARMUP = 2;
+const RUNS = 7;
+const AT = 1_700_000_000_123;
+const STEP_MS = 15_000;
+
+/** mulberry32: deterministic, so every run benchmarks the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rnd = prng(20240601);
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+/** Mostly healthy pools; 5% skewed (one backend 3–6×), 3% with a backend down, some weighted. */
+function buildPools(): PoolSample[] {
+  const pools: PoolSample[] = [];
+  for (let p = 0; p < POOLS; p++) {
+    const name = `be_${pad(p + 1, 5)}`;
+    const base = 1 + rnd() * 200;
+    const skewed = rnd() < 0.05;
+    const weighted = rnd() < 0.2;
+    const down = rnd() < 0.03 ? Math.floor(rnd() * PER_POOL) : -1;
+    const backends: BackendSample[] = [];
+    for (let b = 0; b < PER_POOL; b++) {
+      const weight = weighted ? (b === 0 ? 2 : 1) : 1;
+      const factor = skewed && b === 0 ? 3 + rnd() * 3 : 1;
+      const rate = base * weight * factor * (0.95 + 0.1 * rnd());
+      backends.push({
+        backend: `s${pad(b + 1, 2)}`,
+        rate,
+        weight,
+        cpu: Math.min(2, (rate / base) * 0.3 * (0.9 + 0.2 * rnd())),
+        cpuCapacity: 1,
+        queue: skewed && b === 0 ? Math.floor(rnd() * 5) : 0,
+        health: b === down ? 'down' : 'up',
+      });
+    }
+    pools.push({ pool: name, labels: { proxy: name }, backends, windowSeconds: 60, cpuCapacityHint: 1 });
+  }
+  return pools;
+}
+
+/** The same rates as a Prometheus /api/v1/query vector response. */
+function buildPromJson(pools: readonly PoolSample[]): string {
+  const result: unknown[] = [];
+  for (const pool of pools) {
+    for (const b of pool.backends) {
+      result.push({
+        metric: {
+          __name__: 'haproxy_server_http_responses_total',
+          instance: `lb-${pad(Number(pool.pool.slice(3)) % 16, 2)}.prod.example.net:8405`,
+          job: 'haproxy',
+          proxy: pool.pool,
+          server: b.backend,
+          code: '2xx',
+        },
+        value: [AT / 1000, b.rate.toFixed(3)],
+      });
+    }
+  }
+  return JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
+}
+
+/** A full steady-state history per pool: 40 points 15 s apart, utilisation drifting slightly. */
+function buildHistories(pools: readonly PoolSample[]): Map<string, PoolHistory> {
+  const histories = new Map<string, PoolHistory>();
+  const points = Math.floor(DEFAULT_ANALYSIS_OPTIONS.historySeconds / (STEP_MS / 1000));
+  for (const pool of pools) {
+    const h = [];
+    for (let k = points; k >= 1; k--) {
+      const utilisation: Record<string, number> = {};
+      const rate: Record<string, number> = {};
+      for (const b of pool.backends) {
+        utilisation[b.backend] = (b.cpu ?? 0) * (1 - 0.002 * k) * (0.98 + 0.04 * rnd());
+        rate[b.backend] = b.rate;
+      }
+      h.push({ at: AT - k * STEP_MS, utilisation, rate });
+    }
+    histories.set(pool.pool, h);
+  }
+  return histories;
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+function time(fn: () => unknown): number {
+  const runs: number[] = [];
+  let sink = 0;
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const t0 = performance.now();
+    const out = fn();
+    const dt = performance.now() - t0;
+    sink += out ? 1 : 0;
+    if (i >= WARMUP) runs.push(dt);
+  }
+  if (sink < 0) console.error(sink); // keep results observable so nothing is optimised away
+  return medianOf(runs);
+}
+
+const pools = buildPools();
+const snapshot: Snapshot = { at: AT, pools };
+const json = buildPromJson(pools);
+const histories = buildHistories(pools);
+const empty = new Map<string, PoolHistory>();
+
+const parseMs = time(() => JSON.parse(json));
+const analyseMs = time(() => analyseSnapshot(snapshot, empty, DEFAULT_ANALYSIS_OPTIONS).verdicts.length);
+const steadyMs = time(() => analyseSnapshot(snapshot, histories, DEFAULT_ANALYSIS_OPTIONS).verdicts.length);
+
+const check = analyseSnapshot(snapshot, histories, DEFAULT_ANALYSIS_OPTIONS).verdicts;
+const bySeverity = { ok: 0, warning: 0, critical: 0 };
+for (const v of check) bySeverity[v.severity]++;
+console.error(
+  `json ${(json.length / 1e6).toFixed(1)} MB; parse ${parseMs.toFixed(1)} ms; analyse (empty histories) ${analyseMs.toFixed(1)} ms; ` +
+    `steady state (40-point histories) ${steadyMs.toFixed(1)} ms = ${(steadyMs / parseMs).toFixed(2)}× parse; ` +
+    `verdicts ${JSON.stringify(bySeverity)}`,
+);
+
+const round = (x: number) => Math.round(x * 10) / 10;
+process.stdout.write(
+  JSON.stringify({
+    backends: POOLS * PER_POOL,
+    pools: POOLS,
+    analyseMs: round(analyseMs),
+    parseMs: round(parseMs),
+    ratio: Math.round((analyseMs / parseMs) * 1000) / 1000,
+  }) + '\n',
+);

@@ -1,0 +1,139 @@
+// Entry point of the pure analysis core: PoolSample (+ history, + now) →
+// PoolVerdict. No I/O, no clock, no timers: `now` is an argument (epoch ms)
+// and the next history is returned, never stored.
+//
+// Pipeline per pool: prepare (sanitise, expected shares) → skew (ratios,
+// G-test, outliers) → cpu (utilisation view) → forecast (trend of the hottest
+// backend) → decide (severity, reasons, explanation). docs/statistics.md
+// explains each statistic for on-call engineers.
+
+import type { BackendStat, PoolHistory, PoolSample, PoolVerdict, Snapshot } from './types.js';
+import { DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from './options.js';
+import { LAYOUT, healthOf, preparePool, type PreparedPool } from './prepare.js';
+import { analyseSkew, MARKS } from './skew.js';
+import { analyseCpu } from './cpu.js';
+import { forecastBackend } from './forecast.js';
+import { decide } from './verdict.js';
+import { appendHistory, pruneHistory } from './history.js';
+
+const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
+const { M_HOT, M_STARVED } = MARKS;
+
+export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
+export { appendHistory } from './history.js';
+
+/**
+ * Analyses one pool at `now` (epoch ms). `history` holds earlier points (see
+ * appendHistory); points at or after `now` are ignored.
+ */
+export function analysePool(
+  sample: PoolSample,
+  history: PoolHistory,
+  now: number,
+  opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+): PoolVerdict {
+  const p = preparePool(sample, opts);
+  const skew = analyseSkew(p, opts);
+  const cpu = analyseCpu(p, opts);
+
+  // Forecast the backend that matters: the skew's hottest when its CPU is
+  // known, otherwise the hottest by CPU. No CPU anywhere: no forecast.
+  let target = -1;
+  if (skew.hottest >= 0 && p.d[skew.hottest * STRIDE + C_UTIL]! >= 0) target = skew.hottest;
+  else if (cpu.hottest >= 0) target = cpu.hottest;
+  const forecast = target >= 0
+    ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, history, now, opts)
+    : null;
+
+  const decision = decide(p, skew, cpu, forecast, history, opts);
+  const { backends, hot, starved } = backendStats(p);
+  return {
+    pool: sample.pool,
+    labels: sample.labels,
+    at: now,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    explanation: decision.explanation,
+    totalRate: p.totalRate,
+    upCount: p.upCount,
+    unavailable: p.unavailable,
+    missing: p.missing,
+    hot,
+    starved,
+    stats: skew.stats,
+    cpu: cpu.stats,
+    forecast,
+    backends,
+  };
+}
+
+function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]; starved: string[] } {
+  const { d, n } = p;
+  const src = p.sample.backends;
+  const backends = new Array<BackendStat>(n);
+  const hot: string[] = [];
+  const starved: string[] = [];
+  for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
+    const b = src[i]!;
+    const name = String(b.backend);
+    const tested = (d[o + C_FLAGS]! & F_TESTED) !== 0;
+    const mark = d[o + C_MARK]!;
+    const outlier = mark & M_HOT ? 'hot' : mark & M_STARVED ? 'starved' : null;
+    if (outlier === 'hot') hot.push(name);
+    else if (outlier === 'starved') starved.push(name);
+    const weight = d[o + C_WEIGHT]!;
+    const util = d[o + C_UTIL]!;
+    const queue = d[o + C_QUEUE]!;
+    backends[i] = {
+      backend: name,
+      health: healthOf(b.health),
+      weight: weight >= 0 ? weight : null,
+      rate: d[o + C_RATE]!,
+      share: tested ? d[o + C_SHARE]! : 0,
+      expectedShare: tested ? d[o + C_EXPECTED]! : 0,
+      ratio: tested ? d[o + C_RATIO]! : 0,
+      utilisation: util >= 0 && Number.isFinite(util) ? util : null,
+      queue: queue >= 0 ? queue : null,
+      z: d[o + C_Z]!,
+      outlier,
+    };
+  }
+  return { backends, hot, starved };
+}
+
+export interface SnapshotAnalysis {
+  readonly verdicts: PoolVerdict[];
+  /**
+   * Histories for the next cycle: every analysed pool's history with this
+   * snapshot appended, plus earlier pools missing from this snapshot whose
+   * history is still within historySeconds (a source hiccup must not wipe
+   * the trend); the rest are dropped.
+   */
+  readonly histories: Map<string, PoolHistory>;
+}
+
+/** Analyses every pool of a snapshot at snapshot.at. Pure: `histories` is not modified. */
+export function analyseSnapshot(
+  snapshot: Snapshot,
+  histories: ReadonlyMap<string, PoolHistory>,
+  opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+): SnapshotAnalysis {
+  const now = snapshot.at;
+  const pools = snapshot.pools;
+  const verdicts = new Array<PoolVerdict>(pools.length);
+  const next = new Map<string, PoolHistory>();
+  for (let i = 0; i < pools.length; i++) {
+    const sample = pools[i]!;
+    const history = histories.get(sample.pool) ?? EMPTY;
+    verdicts[i] = analysePool(sample, history, now, opts);
+    next.set(sample.pool, appendHistory(history, sample, now, opts));
+  }
+  for (const [pool, history] of histories) {
+    if (next.has(pool)) continue;
+    const kept = pruneHistory(history, now, opts);
+    if (kept.length > 0) next.set(pool, kept);
+  }
+  return { verdicts, histories: next };
+}
+
+const EMPTY: PoolHistory = Object.freeze([]);

@@ -1,0 +1,182 @@
+// Severity, reason codes and the one-line explanation of a pool verdict.
+//
+//   ok        no significant, sizeable skew (or nothing to judge: no traffic,
+//             one backend, too little volume);
+//   warning   'skew': significant and sizeable now (whether it lasts is the
+//             rule layer's business), or 'cpu-not-traffic', or an idle pool
+//             with nothing up ('no-healthy');
+//   critical  'skew' plus any of, for the hot backend(s):
+//               'hot'        utilisation ≥ hotUtilisation,
+//               'saturating' forecast to reach saturationThreshold within
+//                            horizonSeconds,
+//               'pouring'    the hottest takes ≥ pouringShare of the traffic
+//                            and ≥ pouringMarginPp above its expected share
+//                            (works for 2 backends: 80/20 pours),
+//               'queueing'   its balancer queue ≥ queueThreshold;
+//             or 'no-healthy' while the pool has (or just had) traffic: every
+//             request is failing, which is an outage, not a skew, but nobody
+//             should learn about it from a skew monitor saying "ok".
+//
+// Explanations for ok pools are constants: the benchmark analyses 10,000
+// pools per cycle and nobody reads "ok" lines.
+
+import type { PoolHistory, ReasonCode, Severity, Forecast } from './types.js';
+import type { AnalysisOptions } from './options.js';
+import { LAYOUT, type PreparedPool } from './prepare.js';
+import { MARKS, type SkewResult } from './skew.js';
+import type { CpuResult } from './cpu.js';
+import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
+
+const { C_EXPECTED, C_MARK, C_QUEUE, C_SHARE, C_UTIL, STRIDE } = LAYOUT;
+const { M_HOT, M_HOT_CANDIDATE } = MARKS;
+
+export interface Decision {
+  readonly severity: Severity;
+  readonly reasons: readonly ReasonCode[];
+  readonly explanation: string;
+}
+
+const NONE: readonly ReasonCode[] = Object.freeze([]);
+const OK_NO_BACKENDS: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'no backends' });
+const OK_NO_TRAFFIC: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'no traffic' });
+const OK_SINGLE: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'single backend with traffic: nothing to compare' });
+const OK_LOW_VOLUME: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'too little traffic to judge the distribution' });
+const OK_MATCHES: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'traffic matches the configured distribution' });
+const OK_TOLERANCE: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'traffic deviates from the configuration, within tolerance' });
+
+export function decide(
+  p: PreparedPool,
+  skew: SkewResult,
+  cpu: CpuResult,
+  forecast: Forecast | null,
+  history: PoolHistory,
+  opts: AnalysisOptions,
+): Decision {
+  const pool = p.sample.pool;
+  if (p.n === 0) return OK_NO_BACKENDS;
+  if (p.upCount === 0) {
+    const hadTraffic = p.unavailableRate > 0 || lastPointHadTraffic(history);
+    return {
+      severity: hadTraffic ? 'critical' : 'warning',
+      reasons: ['no-healthy'],
+      explanation: `no backend of ${pool} is up (${p.n} down or in maintenance)` +
+        (hadTraffic ? ': it has traffic, requests are failing' : ', pool idle'),
+    };
+  }
+  if (p.tested === 0) {
+    return { severity: 'ok', reasons: NONE, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` };
+  }
+  if (!(p.totalRate > 0)) return OK_NO_TRAFFIC;
+  if (p.tested === 1) return OK_SINGLE;
+
+  if (skew.skewed) return decideSkew(p, skew, forecast, opts);
+  if (cpu.skewed) {
+    const name = String(p.sample.backends[cpu.hottest]!.backend);
+    return {
+      severity: 'warning',
+      reasons: ['cpu-not-traffic'],
+      explanation: `${name} CPU ${fmt2(cpu.stats.maxUtilisation ?? 0)} vs pool median ${fmt2(cpu.medianUtilisation)} ` +
+        `while ${pool}'s requests follow the configuration: look past the balancer`,
+    };
+  }
+  const s = skew.stats;
+  if (s.volume < opts.minRequests || p.totalRate < opts.minRate) return OK_LOW_VOLUME;
+  return s.significant ? OK_TOLERANCE : OK_MATCHES;
+}
+
+function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null, opts: AnalysisOptions): Decision {
+  const { d } = p;
+  const pool = p.sample.pool;
+  const reasons: ReasonCode[] = ['skew'];
+  const nameOf = (i: number): string => String(p.sample.backends[i]!.backend);
+  // Outliers decide 'hot'/'queueing'; all hot candidates are named in the
+  // text (a bimodal split can have candidates that no z-score singles out).
+  const hotOutliers: number[] = [];
+  const hotCandidates: number[] = [];
+  for (let i = 0, o = 0; i < p.n; i++, o += STRIDE) {
+    const mark = d[o + C_MARK]!;
+    if ((mark & M_HOT) !== 0) hotOutliers.push(i);
+    if ((mark & M_HOT_CANDIDATE) !== 0) hotCandidates.push(i);
+  }
+
+  if (skew.hottest < 0) {
+    // Only starved backends: traffic avoids someone, nobody is overloaded yet.
+    const o = skew.coldest * STRIDE;
+    return {
+      severity: 'warning',
+      reasons,
+      explanation: `${nameOf(skew.coldest)} gets ${pct(d[o + C_SHARE]!)} of ${pool}'s traffic ` +
+        `(expected ${pct(d[o + C_EXPECTED]!)})` + context(p),
+    };
+  }
+
+  const h = skew.hottest;
+  const ho = h * STRIDE;
+  const hotSet = hotOutliers.includes(h) ? hotOutliers : [h, ...hotOutliers];
+  let hotCpu = false;
+  let queueing = false;
+  for (const i of hotSet) {
+    if (d[i * STRIDE + C_UTIL]! >= opts.hotUtilisation) hotCpu = true;
+    if (d[i * STRIDE + C_QUEUE]! >= opts.queueThreshold) queueing = true;
+  }
+  const share = d[ho + C_SHARE]!;
+  const expected = d[ho + C_EXPECTED]!;
+  const forHottest = forecast !== null && forecast.backend === nameOf(h);
+  const eta = forHottest ? forecast.secondsToSaturation : null;
+  const saturating = eta !== null && eta <= opts.horizonSeconds;
+  const pouring = share >= opts.pouringShare && share - expected >= opts.pouringMarginPp / 100;
+  if (hotCpu) reasons.push('hot');
+  if (saturating) reasons.push('saturating');
+  if (pouring) reasons.push('pouring');
+  if (queueing) reasons.push('queueing');
+
+  let text = `${nameOf(h)} takes ${pct(share)} of ${pool}'s traffic (expected ${pct(expected)})`;
+  const u = d[ho + C_UTIL]!;
+  if (u >= 0) {
+    text += `, CPU ${fmt2(u)}`;
+    if (forHottest && forecast.slopePerSecond > FLAT_SLOPE_PER_SECOND) text += ' and rising';
+  }
+  if (eta === 0) text += ', saturated';
+  else if (eta !== null) text += `, saturates in ${duration(eta)}`;
+  const q = d[ho + C_QUEUE]!;
+  if (q >= opts.queueThreshold) text += `, ${Math.round(q)} queued`;
+  const others = hotCandidates.filter((i) => i !== h);
+  if (others.length > 0) text += `; also hot: ${listNames(others.map(nameOf))}`;
+  return { severity: reasons.length > 1 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
+}
+
+/** Down/maint and excluded backends, appended so on-call sees the whole pool. */
+function context(p: PreparedPool): string {
+  let s = '';
+  if (p.unavailable.length > 0) s += `; ${p.unavailable.length} of ${p.n} not up`;
+  if (p.missing.length > 0) s += `; excluded (invalid rate): ${listNames(p.missing)}`;
+  return s;
+}
+
+function lastPointHadTraffic(history: PoolHistory): boolean {
+  const last = Array.isArray(history) && history.length > 0 ? history[history.length - 1] : undefined;
+  if (!last || !last.rate) return false;
+  for (const v of Object.values(last.rate)) if (typeof v === 'number' && v > 0 && v !== Infinity) return true;
+  return false;
+}
+
+function listNames(names: readonly string[], max = 3): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} +${names.length - max} more`;
+}
+
+/** Share as a percentage: whole numbers, one decimal below 10% so 0.4% is not "0%". */
+export function pct(share: number): string {
+  const v = share * 100;
+  return `${v < 10 && v > 0 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)}%`;
+}
+
+function fmt2(v: number): string {
+  return v.toFixed(2);
+}
+
+/** "~40 s", "~4 min", "~2.5 h": the precision a forecast deserves. */
+export function duration(seconds: number): string {
+  if (seconds < 90) return `~${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `~${Math.round(seconds / 60)} min`;
+  return `~${(seconds / 3600).toFixed(1).replace(/\.0$/, '')} h`;
+}

@@ -1,0 +1,68 @@
+// Saturation forecast on synthetic histories.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forecastBackend } from '../../src/core/forecast.js';
+import { DEFAULT_ANALYSIS_OPTIONS as O, analysePool } from '../../src/core/analyse.js';
+import type { PoolHistory } from '../../src/core/types.js';
+import { pool, prng } from './build.js';
+
+const NOW = 1_700_000_000_000;
+
+/** One point every `step` seconds before now, utilisation u(t) with t in seconds relative to now (t < 0). */
+function history(points: number, step: number, u: (t: number, k: number) => number, backend = 's1'): PoolHistory {
+  return Array.from({ length: points }, (_, k) => {
+    const t = -(points - k) * step;
+    return { at: NOW + t * 1000, utilisation: { [backend]: u(t, k) }, rate: {} };
+  });
+}
+
+test('linear rise: ETA within 10% of the truth', () => {
+  // 0.5 now, +0.0005/s: reaches 0.9 in 800 s.
+  const f = forecastBackend('s1', 0.5, history(30, 10, (t) => 0.5 + 0.0005 * t), NOW, O);
+  assert.ok(Math.abs(f.slopePerSecond - 0.0005) < 1e-9);
+  assert.ok(f.secondsToSaturation !== null && Math.abs(f.secondsToSaturation - 800) <= 80, `${f.secondsToSaturation}`);
+  assert.equal(f.current, 0.5);
+  assert.equal(f.threshold, 0.9);
+});
+
+test('flat or falling: no ETA', () => {
+  assert.equal(forecastBackend('s1', 0.6, history(30, 10, () => 0.6), NOW, O).secondsToSaturation, null);
+  assert.equal(forecastBackend('s1', 0.6, history(30, 10, (t) => 0.6 - 0.001 * t), NOW, O).secondsToSaturation, null);
+});
+
+test('too few points: no ETA; already saturated: 0', () => {
+  assert.equal(forecastBackend('s1', 0.5, history(1, 10, () => 0.4), NOW, O).secondsToSaturation, null);
+  assert.equal(forecastBackend('s1', 0.95, [], NOW, O).secondsToSaturation, 0);
+});
+
+test('noisy with outliers: Theil–Sen keeps the ETA within 10%', () => {
+  const r = prng(42);
+  // True trend +0.0004/s from 0.5 → 0.9 in 1000 s; ±0.02 noise; 4 of 40 points are wild spikes/dips.
+  const h = history(40, 15, (t, k) => (k % 10 === 3 ? (k % 20 === 3 ? 1.0 : 0.05) : 0.5 + 0.0004 * t + 0.02 * (2 * r() - 1)));
+  const f = forecastBackend('s1', 0.5, h, NOW, O);
+  assert.ok(f.secondsToSaturation !== null && Math.abs(f.secondsToSaturation - 1000) <= 100, `${f.secondsToSaturation}`);
+});
+
+test('history points of other backends, non-finite values and points at/after now are ignored', () => {
+  const h: PoolHistory = [
+    ...history(10, 10, (t) => 0.5 + 0.001 * t),
+    { at: NOW - 5000, utilisation: { s2: 0.99 }, rate: {} },
+    { at: NOW, utilisation: { s1: 0.0 }, rate: {} },
+    { at: NOW + 10_000, utilisation: { s1: 5 }, rate: {} },
+  ];
+  const f = forecastBackend('s1', 0.5, h, NOW, O);
+  assert.ok(Math.abs(f.slopePerSecond - 0.001) < 1e-9);
+  assert.ok(Math.abs(f.secondsToSaturation! - 400) < 1e-6);
+});
+
+test('no CPU anywhere: forecast is null (a request trend alone cannot say when a backend saturates)', () => {
+  const v = analysePool(pool([80, 10, 10]), [], NOW, O);
+  assert.equal(v.forecast, null);
+});
+
+test('forecast targets the skew\'s hottest backend, not the hottest by CPU', () => {
+  const v = analysePool(pool([70, 10, 10, 10], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.1 }, 3: { cpu: 0.1 } }), [], NOW, O);
+  assert.equal(v.forecast?.backend, 's1');
+  const calm = analysePool(pool([25, 25, 25, 25], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.6 }, 3: { cpu: 0.6 } }), [], NOW, O);
+  assert.equal(calm.forecast?.backend, 's2');
+});
