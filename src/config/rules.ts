@@ -22,7 +22,7 @@ export const RULE_STATS = [
 ] as const;
 export type RuleStat = (typeof RULE_STATS)[number];
 
-export const REASON_CODES = ['skew', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'no-healthy'] as const;
+export const REASON_CODES = ['skew', 'overweighted', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'no-healthy'] as const;
 
 export const SINK_KINDS = ['slack', 'pagerduty', 'alertmanager'] as const;
 /** A sink reference: slack, pagerduty, alertmanager, or webhook:<name>. */

@@ -12,6 +12,7 @@ import { DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from './options.js';
 import { LAYOUT, healthOf, preparePool, type PreparedPool } from './prepare.js';
 import { analyseSkew, MARKS } from './skew.js';
 import { analyseCpu } from './cpu.js';
+import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
 import { appendHistory, pruneHistory } from './history.js';
@@ -35,6 +36,8 @@ export function analysePool(
   const p = preparePool(sample, opts);
   const skew = analyseSkew(p, opts);
   const cpu = analyseCpu(p, opts);
+  // Only when requests match the configuration: then a wrong weight is the suspect.
+  const capacity = skew.skewed ? null : analyseCapacity(p, opts);
 
   // Forecast the backend that matters: the skew's hottest when its CPU is
   // known, otherwise the hottest by CPU. No CPU anywhere: no forecast.
@@ -45,8 +48,12 @@ export function analysePool(
     ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, history, now, opts)
     : null;
 
-  const decision = decide(p, skew, cpu, forecast, history, opts);
+  const decision = decide(p, skew, cpu, capacity, forecast, history, opts);
   const { backends, hot, starved } = backendStats(p);
+  if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
+    const name = String(sample.backends[capacity.overweighted]!.backend);
+    if (!hot.includes(name)) hot.push(name);
+  }
   return {
     pool: sample.pool,
     labels: sample.labels,

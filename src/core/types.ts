@@ -53,6 +53,7 @@ export type Severity = 'ok' | 'warning' | 'critical';
 /** Why a verdict is not ok; stable codes that rules and messages can match on. */
 export type ReasonCode =
   | 'skew'            // significant, sizeable deviation from the expected distribution
+  | 'overweighted'    // traffic follows the weights, but a backend gets more than its share of CPU capacity
   | 'hot'             // a skewed-hot backend is above the hot utilisation threshold
   | 'saturating'      // a skewed-hot backend is forecast to saturate within the horizon
   | 'pouring'         // most of the pool's traffic lands on a backend that should share it

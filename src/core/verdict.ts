@@ -25,6 +25,7 @@ import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
 import { MARKS, type SkewResult } from './skew.js';
 import type { CpuResult } from './cpu.js';
+import type { CapacityResult } from './capacity.js';
 import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
 
 const { C_EXPECTED, C_MARK, C_QUEUE, C_SHARE, C_UTIL, STRIDE } = LAYOUT;
@@ -48,6 +49,7 @@ export function decide(
   p: PreparedPool,
   skew: SkewResult,
   cpu: CpuResult,
+  capacity: CapacityResult | null,
   forecast: Forecast | null,
   history: PoolHistory,
   opts: AnalysisOptions,
@@ -70,6 +72,7 @@ export function decide(
   if (p.tested === 1) return OK_SINGLE;
 
   if (skew.skewed) return decideSkew(p, skew, forecast, opts);
+  if (capacity && capacity.overweighted >= 0) return decideOverweighted(p, capacity, forecast, opts);
   if (cpu.skewed) {
     const name = String(p.sample.backends[cpu.hottest]!.backend);
     return {
@@ -143,6 +146,34 @@ function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null
   const others = hotCandidates.filter((i) => i !== h);
   if (others.length > 0) text += `; also hot: ${listNames(others.map(nameOf))}`;
   return { severity: reasons.length > 1 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
+}
+
+/**
+ * Requests follow the configured weights, but the weights send a backend more
+ * than its share of CPU capacity: the weight misconfiguration. Critical under
+ * the same conditions as a request skew (hot, saturating, queueing, pouring).
+ */
+function decideOverweighted(p: PreparedPool, c: CapacityResult, forecast: Forecast | null, opts: AnalysisOptions): Decision {
+  const { d } = p;
+  const h = c.overweighted;
+  const o = h * STRIDE;
+  const name = String(p.sample.backends[h]!.backend);
+  const share = d[o + C_SHARE]!;
+  const u = d[o + C_UTIL]!;
+  const reasons: ReasonCode[] = ['skew', 'overweighted'];
+  const forHottest = forecast !== null && forecast.backend === name;
+  const eta = forHottest ? forecast.secondsToSaturation : null;
+  if (u >= opts.hotUtilisation) reasons.push('hot');
+  if (eta !== null && eta <= opts.horizonSeconds) reasons.push('saturating');
+  if (share >= opts.pouringShare && share - c.capacityShare >= opts.pouringMarginPp / 100) reasons.push('pouring');
+  if (d[o + C_QUEUE]! >= opts.queueThreshold) reasons.push('queueing');
+  let text = `${name} takes ${pct(share)} of ${p.sample.pool}'s traffic as configured (expected ${pct(d[o + C_EXPECTED]!)}) ` +
+    `but has ${pct(c.capacityShare)} of its CPU capacity: CPU ${fmt2(u)} vs median ${fmt2(c.medianUtilisation)}`;
+  if (forHottest && forecast.slopePerSecond > FLAT_SLOPE_PER_SECOND) text += ' and rising';
+  if (eta === 0) text += ', saturated';
+  else if (eta !== null) text += `, saturates in ${duration(eta)}`;
+  text += '; check its weight';
+  return { severity: reasons.length > 2 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
 }
 
 /** Down/maint and excluded backends, appended so on-call sees the whole pool. */

@@ -33,6 +33,11 @@ interface Row {
 }
 
 const names4 = ['s1', 's2', 's3', 's4'];
+/** Per-backend configured weights as overrides for pool(). */
+const w = (weights: number[]): Record<number, { weight: number }> => Object.fromEntries(weights.map((weight, i) => [i, { weight }]));
+/** Merges per-backend overrides index by index. */
+const both = (a: Record<number, object>, b: Record<number, object>) =>
+  Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, { ...a[Number(k)], ...b[Number(k)] }]));
 const ROWS: Row[] = [
   // Incident shape: equal weights, a bad config sends 80% of 100 req/s to s1.
   { name: 'weights misconfigured: 4 servers, s1 gets 80%', sample: pool([80, 7, 7, 6]), severity: 'critical',
@@ -92,6 +97,29 @@ const ROWS: Row[] = [
     reasons: ['skew'], hot: ['s3'], check: (v) => assert.equal(v.backends[2]!.expectedShare, 0) },
   // A draining weight-0 server with a trickle of sticky sessions: fine.
   { name: 'weight-0 server with a trickle', sample: pool([49, 49, 2], { 0: { weight: 1 }, 1: { weight: 1 }, 2: { weight: 0 } }), severity: 'ok' },
+  // The incident as the balancer reports it: s1's weight was set to 8 by mistake, so
+  // requests FOLLOW the configured weights (no request skew), but s1 gets 73% of
+  // the traffic on 25% of the CPU capacity and runs 6x hotter than its peers.
+  { name: 'wrong weight: traffic follows weights, not capacity', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.58, 0.07, 0.07, 0.07]))),
+    // 73% of the pool on one backend is pouring: page while CPU is still at 0.58.
+    severity: 'critical', reasons: ['skew', 'overweighted', 'pouring'], hot: ['s1'], explanation: /s1 takes 73% .* as configured .* 25% of its CPU capacity: CPU 0\.58 vs median 0\.07; check its weight/ },
+  // 2:1:1:1 weights on four equal boxes: s1 runs at twice its peers' CPU. Worth a warning, not a page.
+  { name: 'weights 2:1:1:1 on equal hardware', sample: pool([40, 20, 20, 20], both(w([2, 1, 1, 1]), cpuOf([0.4, 0.2, 0.2, 0.2]))),
+    severity: 'warning', reasons: ['skew', 'overweighted'], hot: ['s1'] },
+  // Same, CPU 0.86: hot, and it takes most of the traffic: page.
+  { name: 'wrong weight, hot', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.86, 0.1, 0.1, 0.1]))),
+    severity: 'critical', reasons: ['skew', 'overweighted', 'hot', 'pouring'], hot: ['s1'] },
+  // Wrong weight, CPU 0.6 and rising: saturates within the horizon, page before it does.
+  { name: 'wrong weight, CPU rising: saturating', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.6, 0.08, 0.08, 0.08]))),
+    history: risingHistory(names4, [0.6, 0.08, 0.08, 0.08], [0.002, 0, 0, 0], 20), severity: 'critical', reasons: ['skew', 'overweighted', 'saturating', 'pouring'] },
+  // A correct 2:1:1:1 config on unequal hardware: s1 has 2 cores, its utilisation matches its peers.
+  { name: 'correct 2:1:1:1 weights on 2:1:1:1 capacity', sample: pool(jitter([40, 20, 20, 20], 0.03, 3), {
+      0: { weight: 2, cpu: 1.0, cpuCapacity: 2 }, 1: { weight: 1, cpu: 0.5, cpuCapacity: 1 }, 2: { weight: 1, cpu: 0.5, cpuCapacity: 1 }, 3: { weight: 1, cpu: 0.5, cpuCapacity: 1 } }),
+    severity: 'ok', hot: [] },
+  // The same weights on faster hardware that the capacity signal does not know: CPU per request
+  // is lower on s1, so utilisation is even and nothing is wrong.
+  { name: 'correct 2:1:1:1 weights, s1 twice as fast', sample: pool(jitter([40, 20, 20, 20], 0.03, 4), both(w([2, 1, 1, 1]), cpuOf([0.4, 0.4, 0.41, 0.39]))),
+    severity: 'ok', hot: [] },
   // Even requests, one backend burning CPU: not the balancer's doing.
   { name: 'CPU skewed, requests even', sample: pool(even(4, 50), cpuOf([0.92, 0.3, 0.31, 0.29])), severity: 'warning',
     reasons: ['cpu-not-traffic'], explanation: /s1 CPU 0\.92.*look past the balancer/ },
