@@ -29,9 +29,11 @@ export interface ViewWriter {
 
 /** One line summarising a frame, for logs. */
 export function compactLine(input: ViewInput): string {
+  // Hottest by CPU when known (a wrong weight keeps the share "as expected"
+  // while the CPU runs away), else by share against expected.
   const hottest = [...input.backends]
     .filter((b) => b.status === 'UP')
-    .sort((a, b) => ratio(b) - ratio(a) || (b.cpu ?? 0) - (a.cpu ?? 0))[0];
+    .sort((a, b) => (b.cpu ?? -1) - (a.cpu ?? -1) || ratio(b) - ratio(a))[0];
   const parts = [`[${formatSeconds(input.elapsedSeconds).padStart(6)}] SIMULATED load ${Math.round(input.offeredRps)} req/s`];
   if (hottest) {
     parts.push(
