@@ -44,6 +44,16 @@ export function crossCheck(
       }
     });
   }
+  // Without CPU a wrong weight looks intended: the balancer does exactly what
+  // its (wrong) configuration says. Say so instead of silently missing it.
+  const hasCpu = source.mode === 'scrape'
+    ? (source.scrape?.targets ?? []).some((t) => t.role === 'cpu')
+    : Boolean(source.queries?.cpu);
+  if (!hasCpu && source.preset !== 'kubernetes') {
+    warnings.push(source.mode === 'scrape'
+      ? 'no cpu scrape targets: skew against the configured weights is detected, but a wrong weight is not (add role: cpu targets)'
+      : 'no CPU query (source.queries.cpu or SKEWWATCH_CPU_QUERY): skew against the configured weights is detected, but a wrong weight is not');
+  }
   if (config.evaluation_timeout !== undefined && config.evaluation_timeout > config.interval) {
     add('evaluation_timeout', `must not exceed interval (${config.interval} ms)`);
   }

@@ -10,6 +10,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> 
   ['SKEWWATCH_MODE', ['source', 'mode']],
   ['SKEWWATCH_INTERVAL', ['interval']],
   ['SKEWWATCH_RATE_WINDOW', ['source', 'rate_window']],
+  ['SKEWWATCH_CPU_QUERY', ['source', 'queries', 'cpu']],
   ['SKEWWATCH_SLACK_WEBHOOK_URL', ['sinks', 'slack', 'webhook_url']],
   ['SKEWWATCH_PAGERDUTY_ROUTING_KEY', ['sinks', 'pagerduty', 'routing_key']],
   ['SKEWWATCH_PAGERDUTY_URL', ['sinks', 'pagerduty', 'url']],

@@ -318,6 +318,7 @@ describe('environment overrides', () => {
     SKEWWATCH_MODE: 'prometheus',
     SKEWWATCH_INTERVAL: '30s',
     SKEWWATCH_RATE_WINDOW: '2m',
+    SKEWWATCH_CPU_QUERY: 'sum by (envoy_cluster_name, envoy_upstream_host) (rate(process_cpu_seconds_total[{{window}}]))',
     SKEWWATCH_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/TENV/BENV/envsecret',
     SKEWWATCH_PAGERDUTY_ROUTING_KEY: PD_KEY,
     SKEWWATCH_PAGERDUTY_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
@@ -414,7 +415,7 @@ describe('secrets', () => {
       const file = join(dir, 'c.yaml');
       writeFileSync(file, `source: { prometheus: { url: "http://p:9090" } }\nsinks:\n  pagerduty:\n    routing_key: ${PD_KEY}\nrule_files: []\n`);
       const { warnings } = loadConfig({ file, env: {} });
-      assert.deepEqual(warnings, [`${file}: sinks.pagerduty.routing_key: secret written in the file; prefer \${ENV} or routing_key_file`]);
+      assert.deepEqual(warnings.filter((w) => /secret/.test(w)), [`${file}: sinks.pagerduty.routing_key: secret written in the file; prefer \${ENV} or routing_key_file`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -592,5 +593,16 @@ describe('skewwatch --help', () => {
     const r = await cli(['frobnicate']);
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown command "frobnicate"/);
+  });
+});
+
+describe('CPU signal', () => {
+  it('warns when nothing can tell a wrong weight from an intended one, and not when CPU is configured', () => {
+    const base = { SKEWWATCH_PROMETHEUS_URL: 'http://prometheus:9090' };
+    assert.ok(loadConfig({ env: base }).warnings.some((w) => /no CPU query .*a wrong weight is not/.test(w)));
+    const withCpu = loadConfig({ env: { ...base, SKEWWATCH_CPU_QUERY: 'sum by (proxy, server) (rate(process_cpu_seconds_total[{{window}}]))' } });
+    assert.equal(withCpu.warnings.filter((w) => /CPU/.test(w)).length, 0);
+    assert.equal(withCpu.config.source.queries?.cpu, 'sum by (proxy, server) (rate(process_cpu_seconds_total[{{window}}]))');
+    assert.ok(loadConfig({ env: { SKEWWATCH_SCRAPE_URLS: 'http://lb:8404/metrics' } }).warnings.some((w) => /no cpu scrape targets/.test(w)));
   });
 });
