@@ -7,6 +7,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { Daemon, type DaemonParts, type CycleReport } from './daemon.js';
 import { buildAnalysisOptions, buildEvaluatorContext, buildNotifiers, buildSource } from './build.js';
 import { IntervalScheduler } from './scheduler.js';
+import { CronScheduler } from './cron-scheduler.js';
 import { SkewwatchMetrics } from '../http/metrics.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import { FileStateStore, type StateStore } from '../state/store.js';
@@ -77,23 +78,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let delivery = new DeliveryLoop({ outbox: daemon.outbox, clock, logger: log, afterRound: (s) => { if (s.results.length > 0) daemon.persist(); } });
   let deliveryRun = delivery.run(stopDelivery.signal);
 
-  const makeScheduler = () =>
-    new IntervalScheduler(
-      loaded.config.interval,
-      async (tickAt) => {
-        const deadline = loaded.config.evaluation_timeout ?? Math.round(loaded.config.interval * 0.8);
-        await daemon.cycle(tickAt, AbortSignal.timeout(deadline));
-        delivery.wake();
+  const makeScheduler = () => {
+    const task = async (tickAt: number) => {
+      const deadline = loaded.config.evaluation_timeout ?? Math.round(loaded.config.interval * 0.8);
+      await daemon.cycle(tickAt, AbortSignal.timeout(deadline));
+      delivery.wake();
+    };
+    const hooks = {
+      onSkip: () => {
+        metrics.skippedCycles.inc();
+        log.warn('previous cycle still running: this cycle is skipped');
       },
-      clock,
-      {
-        onSkip: () => {
-          metrics.skippedCycles.inc();
-          log.warn('previous cycle still running: this cycle is skipped');
-        },
-        onError: (e) => log.error({ err: e }, 'cycle failed'),
-      },
-    );
+      onError: (e: unknown) => log.error({ err: e }, 'cycle failed'),
+    };
+    return loaded.config.schedule
+      ? new CronScheduler(loaded.config.schedule, task, hooks)
+      : new IntervalScheduler(loaded.config.interval, task, clock, hooks);
+  };
   let scheduler = makeScheduler();
 
   const http = await startHttpServer(opts.listen ?? loaded.config.listen, metrics.registry, {
@@ -112,7 +113,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log.error({ err: e }, 'config reload rejected: the previous config keeps running');
       return false;
     }
-    const intervalChanged = next.config.interval !== loaded.config.interval;
+    const intervalChanged = next.config.interval !== loaded.config.interval || next.config.schedule !== loaded.config.schedule;
     loaded = next;
     log.level = next.config.log_level;
     daemon.reconfigure(buildParts(next, clock, metrics), silencesFromConfig(next.config.silences));

@@ -3,6 +3,7 @@
 import type { RawConfig } from './schema.js';
 import type { RuleConfig } from './rules.js';
 import type { ConfigIssue } from './errors.js';
+import { cronProblem } from '../app/cron-scheduler.js';
 
 /** Where a rule was written: its path in its file (e.g. "rules[0]") and the file (with line) of one of its keys. */
 export interface RuleOrigin {
@@ -53,6 +54,10 @@ export function crossCheck(
     warnings.push(source.mode === 'scrape'
       ? 'no cpu scrape targets: skew against the configured weights is detected, but a wrong weight is not (add role: cpu targets)'
       : 'no CPU query (source.queries.cpu or SKEWWATCH_CPU_QUERY): skew against the configured weights is detected, but a wrong weight is not');
+  }
+  if (config.schedule !== undefined) {
+    const problem = cronProblem(config.schedule);
+    if (problem) add('schedule', `expected a cron expression with seconds, e.g. "*/15 * * * * *": ${problem}`);
   }
   if (config.evaluation_timeout !== undefined && config.evaluation_timeout > config.interval) {
     add('evaluation_timeout', `must not exceed interval (${config.interval} ms)`);

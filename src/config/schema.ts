@@ -119,6 +119,10 @@ export const configSchema = z.strictObject({
   /** Part of every dedup key: replicas with the same namespace dedupe with each other. */
   namespace: z.string().min(1).default('default'),
   interval: positiveDuration.default(15_000),
+  // Optional cron expression with seconds instead of a plain interval (every
+  // 15 s: "*/15 * * * * *"). `interval` should still say the typical spacing:
+  // it sets readiness and scrape-mode smoothing.
+  schedule: z.string().optional(),
   /** Deadline for one cycle's collection (default: 80% of the interval). */
   evaluation_timeout: positiveDuration.optional(),
   listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9465').default('0.0.0.0:9465'),
