@@ -11,6 +11,7 @@ import { getPreset } from '../presets/index.js';
 import type { Preset, QuerySet } from '../presets/preset.js';
 import { expandTemplate } from '../presets/custom.js';
 import { PrometheusApi } from '../sources/prometheus-api.js';
+import { equalityMatchers, joinMatchers } from '../sources/promql.js';
 import { PrometheusSource } from '../sources/prometheus.js';
 import { createScrapeSource, type ScrapeTarget } from '../sources/scrape.js';
 import type { Source } from '../sources/source.js';
@@ -102,7 +103,7 @@ function signalQueries(o: ConfigQueries): Partial<QuerySet> {
  */
 export function buildQueries(config: RawConfig, preset: Preset): QuerySet {
   const s = config.source;
-  const ctx = { window: formatPromDuration(s.rate_window), matchers: s.matchers };
+  const ctx = { window: formatPromDuration(s.rate_window), matchers: joinMatchers(equalityMatchers(s.labels), s.matchers) };
   const overrides = Object.fromEntries(Object.entries(signalQueries(s.queries ?? {})).map(([k, v]) => [k, expandTemplate(v, ctx)]));
   return { ...preset.queries(ctx), ...overrides };
 }

@@ -45,8 +45,10 @@ const source = z.strictObject({
   preset: z.enum(PRESET_IDS).default('haproxy'),
   /** rate() window in query mode, and the smoothing window in scrape mode. */
   rate_window: positiveDuration.default(60_000),
-  /** Extra label matchers ANDed into every preset selector, e.g. job="haproxy". */
+  /** Extra label matchers ANDed into every preset selector, e.g. job="haproxy" (raw PromQL). */
   matchers: z.string().default(''),
+  /** Equality matchers by label value, e.g. { job: haproxy }: values are escaped for PromQL. */
+  labels: z.record(labelName, z.string()).default({}),
   pool_labels: z.array(labelName).min(1).optional(),
   backend_label: labelName.optional(),
   /** PromQL per signal: required for the custom preset, overrides for the others. */

@@ -147,3 +147,17 @@ test('PromQL label values from user input are escaped', () => {
   assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
   assert.equal(equalityMatchers({ job: 'ha"proxy', env: 'prod' }), 'job="ha\\"proxy",env="prod"');
 });
+
+test('source.labels become escaped equality matchers in every preset query', async () => {
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { buildQueries, buildPreset } = await import('../../src/app/build.js');
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'skewwatch-labels-')), 'c.yaml');
+  writeFileSync(file, 'source:\n  labels: { job: \'ha"proxy\\x\' }\n  matchers: \'env="prod"\'\n  prometheus: { url: "http://p:9090" }\n');
+  const { config } = loadConfig({ file, env: {} });
+  const q = buildQueries(config, buildPreset(config));
+  assert.match(q.rate, /job="ha\\"proxy\\\\x",env="prod"/);
+  assert.match(q.weight!, /job="ha\\"proxy\\\\x",env="prod"/);
+});
