@@ -46,7 +46,7 @@ export interface Runtime {
   readonly daemon: Daemon;
   readonly http: HttpServerHandle;
   readonly metrics: SkewwatchMetrics;
-  reload(): boolean;
+  reload(): Promise<boolean>;
   /** Stops scheduling, finishes in-flight work up to the deadline, flushes state. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -55,7 +55,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
   let loaded = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
-  log.level = loaded.config.log_level;
+  // An embedder that passes a silent logger (tests, demo) keeps it silent.
+  const applyLevel = (level: string) => { if (log.level !== 'silent') log.level = level; };
+  applyLevel(loaded.config.log_level);
   opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
   for (const w of loaded.warnings) log.warn(w);
   const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0' });
@@ -74,9 +76,29 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     silencesFromConfig(loaded.config.silences),
   );
 
-  const stopDelivery = new AbortController();
-  let delivery = new DeliveryLoop({ outbox: daemon.outbox, clock, logger: log, afterRound: (s) => { if (s.results.length > 0) daemon.persist(); } });
-  let deliveryRun = delivery.run(stopDelivery.signal);
+  // One delivery loop at a time, always on the daemon's current outbox.
+  let delivery!: DeliveryLoop;
+  let deliveryStop = new AbortController();
+  let deliveryKill = new AbortController();
+  let deliveryRun: Promise<void> = Promise.resolve();
+  const startDelivery = () => {
+    deliveryStop = new AbortController();
+    deliveryKill = new AbortController();
+    delivery = new DeliveryLoop({ outbox: daemon.outbox, clock, logger: log, afterRound: (s) => { if (s.results.length > 0) daemon.persist(); } });
+    deliveryRun = delivery.run(deliveryStop.signal, deliveryKill.signal);
+  };
+  /**
+   * Lets the round in flight finish (a send cancelled after it reached Slack
+   * may have been posted: re-sending it would duplicate the message), and
+   * cancels it only past the deadline; a cancelled entry stays queued.
+   */
+  const stopDelivery = async (deadlineMs = 15_000) => {
+    deliveryStop.abort();
+    const timer = setTimeout(() => deliveryKill.abort(), deadlineMs);
+    await deliveryRun;
+    clearTimeout(timer);
+  };
+  startDelivery();
 
   const makeScheduler = () => {
     const task = async (tickAt: number) => {
@@ -104,7 +126,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   log.info({ listen: http.url, mode: loaded.config.source.mode, preset: loaded.config.source.preset, intervalMs: loaded.config.interval, stateDir }, 'skewwatch started');
   scheduler.start();
 
-  const reload = (): boolean => {
+  const reload = async (): Promise<boolean> => {
     let next: LoadedConfig;
     try {
       next = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
@@ -115,13 +137,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     const intervalChanged = next.config.interval !== loaded.config.interval || next.config.schedule !== loaded.config.schedule;
     loaded = next;
-    log.level = next.config.log_level;
+    applyLevel(next.config.log_level);
+    // The old loop must be stopped before the outbox is carried over, or an
+    // entry in flight on the old outbox would be sent again by the new one.
+    await stopDelivery();
     daemon.reconfigure(buildParts(next, clock, metrics), silencesFromConfig(next.config.silences));
-    // The outbox object changed: point a fresh delivery loop at it.
-    stopDeliveryLoop();
-    delivery = new DeliveryLoop({ outbox: daemon.outbox, clock, logger: log, afterRound: (s) => { if (s.results.length > 0) daemon.persist(); } });
-    deliveryAbort = new AbortController();
-    deliveryRun = delivery.run(AbortSignal.any([stopDelivery.signal, deliveryAbort.signal]));
+    startDelivery();
     if (intervalChanged) {
       void scheduler.stop(loaded.config.interval).then(() => {
         scheduler = makeScheduler();
@@ -133,8 +154,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log.info({ rules: next.rules.length }, 'config reloaded');
     return true;
   };
-  let deliveryAbort = new AbortController();
-  const stopDeliveryLoop = () => deliveryAbort.abort();
 
   let stopping: Promise<void> | null = null;
   const stop = (deadlineMs = 10_000): Promise<void> => {
@@ -142,14 +161,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log.info({ deadlineMs }, 'stopping: finishing in-flight work');
       const finished = await scheduler.stop(deadlineMs);
       if (!finished) log.warn('in-flight cycle did not finish before the deadline');
-      // One last delivery round so that what is due goes out; what fails stays queued in the state file.
+      // Stop the loop first (two rounds at once could send an entry twice),
+      // then one last round so that what is due goes out; what fails stays
+      // queued in the state file for the next start.
+      await stopDelivery(Math.round(deadlineMs / 2));
       try {
         await daemon.deliver(AbortSignal.timeout(Math.max(1000, Math.round(deadlineMs / 2))));
       } catch (e) {
         log.warn({ err: e }, 'final delivery round failed; notifications stay queued for the next start');
       }
-      stopDelivery.abort();
-      await deliveryRun;
       daemon.persist();
       await http.close();
       await daemon.close();
@@ -167,7 +187,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     process.once('SIGINT', () => onStop('SIGINT'));
     process.on('SIGHUP', () => {
       log.info('SIGHUP: reloading config');
-      reload();
+      void reload();
     });
   }
   return { daemon, http, metrics, reload, stop };

@@ -31,12 +31,17 @@ export class DeliveryLoop {
     this.wakeController.abort();
   }
 
-  /** Runs until `signal` aborts. Never rejects. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Runs until `signal` aborts. Never rejects. Sends in flight are cancelled
+   * by `sendSignal` only (default: `signal`): a caller that stops gracefully
+   * passes a separate one, because a request cancelled after it reached the
+   * service may still have been acted on, and would then be sent again.
+   */
+  async run(signal: AbortSignal, sendSignal: AbortSignal = signal): Promise<void> {
     const { outbox, clock } = this.opts;
     while (!signal.aborted) {
       try {
-        const summary = await outbox.deliverDue(clock.now(), signal);
+        const summary = await outbox.deliverDue(clock.now(), sendSignal);
         await this.opts.afterRound?.(summary);
       } catch (e) {
         this.opts.logger?.error({ error: redactText(errorMessage(e)) }, 'delivery round failed');
