@@ -15,13 +15,13 @@ import { analyseCpu } from './cpu.js';
 import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
-import { appendHistory, pruneHistory } from './history.js';
+import { appendHistory, EMPTY_HISTORY, pruneHistory, usable } from './history.js';
 
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_STARVED } = MARKS;
 
 export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
-export { appendHistory } from './history.js';
+export { appendHistory, EMPTY_HISTORY } from './history.js';
 
 /**
  * Analyses one pool at `now` (epoch ms). `history` holds earlier points (see
@@ -33,6 +33,8 @@ export function analysePool(
   now: number,
   opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
 ): PoolVerdict {
+  // Checked once; an old-format or damaged history reads as empty.
+  const h = usable(history);
   const p = preparePool(sample, opts);
   const skew = analyseSkew(p, opts);
   const cpu = analyseCpu(p, opts);
@@ -45,10 +47,10 @@ export function analysePool(
   if (skew.hottest >= 0 && p.d[skew.hottest * STRIDE + C_UTIL]! >= 0) target = skew.hottest;
   else if (cpu.hottest >= 0) target = cpu.hottest;
   const forecast = target >= 0
-    ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, history, now, opts)
+    ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, h, now, opts, target)
     : null;
 
-  const decision = decide(p, skew, cpu, capacity, forecast, history, opts);
+  const decision = decide(p, skew, cpu, capacity, forecast, h, opts);
   const { backends, hot, starved } = backendStats(p);
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
     const name = String(sample.backends[capacity.overweighted]!.backend);
@@ -131,16 +133,14 @@ export function analyseSnapshot(
   const next = new Map<string, PoolHistory>();
   for (let i = 0; i < pools.length; i++) {
     const sample = pools[i]!;
-    const history = histories.get(sample.pool) ?? EMPTY;
+    const history = usable(histories.get(sample.pool));
     verdicts[i] = analysePool(sample, history, now, opts);
     next.set(sample.pool, appendHistory(history, sample, now, opts));
   }
   for (const [pool, history] of histories) {
     if (next.has(pool)) continue;
     const kept = pruneHistory(history, now, opts);
-    if (kept.length > 0) next.set(pool, kept);
+    if (kept.blocks.length > 0) next.set(pool, kept);
   }
   return { verdicts, histories: next };
 }
-
-const EMPTY: PoolHistory = Object.freeze([]);

@@ -13,7 +13,7 @@
 import type { Forecast, PoolHistory } from './types.js';
 import type { AnalysisOptions } from './options.js';
 import { theilSen } from './robust.js';
-import { recordValue } from './history.js';
+import { columnOf, strideOf, usable, UTIL } from './history.js';
 import { Scratch } from './scratch.js';
 
 const XS = new Scratch();
@@ -25,6 +25,8 @@ export const FLAT_SLOPE_PER_SECOND = 1e-5;
 /**
  * Forecast for one backend. `current` is its utilisation now; history points
  * at or after `now` are ignored (the current point stands for now).
+ * `hint` is the backend's index in the sample, usually also its history
+ * column (saves a name search).
  *
  * secondsToSaturation:
  *   0     when current ≥ threshold (already saturated);
@@ -39,23 +41,32 @@ export function forecastBackend(
   history: PoolHistory,
   now: number,
   opts: AnalysisOptions,
+  hint = -1,
 ): Forecast {
   const threshold = opts.saturationThreshold;
-  const len = Array.isArray(history) ? history.length : 0;
+  const h = usable(history);
+  const column = columnOf(h, backend, hint);
+  const blocks = column >= 0 ? h.blocks : [];
+  const stride = strideOf(h);
+  let len = 0;
+  for (const block of blocks) len += block.length / stride;
   // x in seconds relative to now (keeps the numbers small and exact), y = utilisation.
   const xs = XS.get(len + 1);
   const ys = YS.get(len + 1);
   let k = 0;
-  for (let i = 0; i < len; i++) {
-    const point = history[i]!;
-    if (!point || !(point.at < now)) continue;
-    const u = recordValue(point.utilisation, backend);
-    if (u === undefined) continue;
-    const x = (point.at - now) / 1000;
-    if (!Number.isFinite(x)) continue;
-    xs[k] = x;
-    ys[k] = u;
-    k++;
+  // A usable() history needs no checks: at (offset 0) is finite, a
+  // utilisation is ≥ 0 or UNKNOWN (-1). This loop runs for every pool every
+  // cycle; `len` above may count aged-out points (it only sizes buffers).
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[b]!;
+    for (let o = b === 0 ? h.skip * stride : 0; o < block.length; o += stride) {
+      const at = block[o]!;
+      const u = block[o + UTIL + column]!;
+      if (!(u >= 0) || !(at < now)) continue;
+      xs[k] = (at - now) / 1000;
+      ys[k] = u;
+      k++;
+    }
   }
   xs[k] = 0;
   ys[k] = current;

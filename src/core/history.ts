@@ -1,81 +1,274 @@
 // The short per-pool history the forecast fits its trend on. Pure and
-// bounded: each call returns a new array, never mutates its input, keeps only
-// points within historySeconds before `now` and at most maxHistoryPoints.
+// bounded: each call returns a new history, never mutates its input, keeps
+// only points within historySeconds before `now` and at most
+// maxHistoryPoints.
+//
+// Layout (PoolHistory in types.ts): names once per pool, each point a run of
+// numbers (at, traffic, utilisation per name) inside blocks of HISTORY_BLOCK
+// points. The earlier layout (two objects keyed by backend name per point,
+// rebuilt for every pool every cycle and read back by name) made a
+// running-state cycle ~2× the first one: allocation, GC, and the forecast
+// chasing ~40 objects per pool scattered over the heap. Now the forecast
+// reads a few contiguous arrays, and an append copies only the last,
+// partial block: full blocks are never modified, so successive histories
+// share them (structure sharing; histories are immutable, which the readonly
+// types enforce). Request rates are not kept: their only reader (verdict:
+// "did a pool with nothing up just have traffic?") needs one flag per point.
 
-import type { HistoryPoint, PoolHistory, PoolSample } from './types.js';
+import type { PoolHistory, PoolSample } from './types.js';
 import type { AnalysisOptions } from './options.js';
 import { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './prepare.js';
 
-/** Keeps points with now − historySeconds ≤ at < now (older data and clock skew dropped). */
-export function pruneHistory(history: PoolHistory, now: number, opts: AnalysisOptions, reserve = 0): PoolHistory {
-  const oldest = now - opts.historySeconds * 1000;
-  const cap = Math.max(0, opts.maxHistoryPoints - reserve);
-  const kept: HistoryPoint[] = [];
-  for (const point of Array.isArray(history) ? history : []) {
-    if (point && point.at >= oldest && point.at < now) kept.push(point);
-  }
-  // Histories arrive in order; a replay or a restored state might not.
-  for (let i = 1; i < kept.length; i++) {
-    if (kept[i]!.at < kept[i - 1]!.at) {
-      kept.sort((a, b) => a.at - b.at);
-      break;
-    }
-  }
-  if (kept.length > cap) kept.splice(0, kept.length - cap);
-  return kept;
+/** Marks an unknown utilisation (JSON has no NaN; a number keeps arrays all-double in V8). */
+export const UNKNOWN = -1;
+/** Points per block: copying the last block per append stays small, reading stays contiguous. */
+export const HISTORY_BLOCK = 8;
+/** Offsets inside a point; utilisation of name j is at UTIL + j. */
+const AT = 0;
+const TRAFFIC = 1;
+export const UTIL = 2;
+
+/** One point, decoded (tests, re-layout); the hot paths read the blocks directly. */
+export interface DecodedPoint {
+  readonly at: number;
+  readonly traffic: boolean;
+  readonly util: readonly number[];
 }
 
 /**
- * Appends this sample's per-backend utilisation and rate as a point at `now`
- * (epoch ms). Only up backends with valid values are recorded, so the trend
- * never fits a NaN or a counter reset. A point already at `now` or later is
- * replaced (re-analysing the same instant must not double-count it).
+ * Histories whose structure is known good: built here, or checked once by
+ * usable(). Readers then need no per-value checks. A WeakSet rather than a
+ * marker property, so histories stay plain data; everything else
+ * (JSON-restored, hand-built) is checked on first use.
+ */
+const CHECKED = new WeakSet<PoolHistory>();
+
+let lastUsable: PoolHistory | null = null;
+
+function checked(h: PoolHistory): PoolHistory {
+  CHECKED.add(h);
+  return h;
+}
+
+export const EMPTY_HISTORY: PoolHistory = checked(Object.freeze({ names: Object.freeze([]), blocks: Object.freeze([]), skip: 0 }));
+
+/** Numbers per point. */
+export function strideOf(h: PoolHistory): number {
+  return h.names.length + UTIL;
+}
+
+/**
+ * A history safe to read without checks. A checked history is returned as
+ * is; anything else is validated into a new one: unknown shapes (a state
+ * file from an older version, whose points were keyed by backend name, or a
+ * damaged one) become the empty history, which costs the trend, never the
+ * daemon; points with an invalid time are dropped, unusable values become
+ * UNKNOWN, and points are put in time order. Nothing is aged out here.
+ */
+export function usable(history: unknown): PoolHistory {
+  // One pool's history is asked for several times in a row (analyse,
+  // forecast, append): remembering the last answer saves WeakSet lookups.
+  if (lastUsable !== null && history === lastUsable) return lastUsable;
+  if (typeof history !== 'object' || history === null) return EMPTY_HISTORY;
+  if (CHECKED.has(history as PoolHistory)) return (lastUsable = history as PoolHistory);
+  const { names, blocks, skip } = history as { names?: unknown; blocks?: unknown; skip?: unknown };
+  if (!Array.isArray(names) || !Array.isArray(blocks) || !Number.isInteger(skip) || (skip as number) < 0) return EMPTY_HISTORY;
+  // Columns must be distinct strings, or values could not be attributed.
+  if (names.some((n) => typeof n !== 'string') || new Set(names).size !== names.length) return EMPTY_HISTORY;
+  const stride = names.length + UTIL;
+  if (!blocks.every((b) => Array.isArray(b) && b.length % stride === 0)) return EMPTY_HISTORY;
+  const points: DecodedPoint[] = [];
+  blocks.forEach((block: unknown[], b) => {
+    for (let o = b === 0 ? (skip as number) * stride : 0; o < block.length; o += stride) {
+      const at = block[o + AT];
+      if (typeof at !== 'number' || !Number.isFinite(at)) continue;
+      const util = names.map((_, j) => {
+        const v = block[o + UTIL + j];
+        return typeof v === 'number' && v >= 0 && v < Infinity ? v : UNKNOWN;
+      });
+      points.push({ at, traffic: block[o + TRAFFIC] === 1, util });
+    }
+  });
+  // Stable, so points at the same instant keep their order.
+  points.sort((a, c) => a.at - c.at);
+  return buildHistory(names as string[], points);
+}
+
+/** Encodes points (in time order, util aligned to names) as a checked history. */
+export function buildHistory(names: readonly string[], points: readonly DecodedPoint[]): PoolHistory {
+  const blocks: number[][] = [];
+  for (let k = 0; k < points.length; k += HISTORY_BLOCK) {
+    const block: number[] = [];
+    for (const p of points.slice(k, k + HISTORY_BLOCK)) block.push(p.at, p.traffic ? 1 : 0, ...p.util);
+    blocks.push(block);
+  }
+  return checked({ names: names.slice(), blocks, skip: 0 });
+}
+
+/** The live points of a usable history, decoded, oldest first. */
+export function historyPoints(history: PoolHistory): DecodedPoint[] {
+  const h = usable(history);
+  const stride = strideOf(h);
+  const out: DecodedPoint[] = [];
+  h.blocks.forEach((block, b) => {
+    for (let o = b === 0 ? h.skip * stride : 0; o < block.length; o += stride) {
+      out.push({ at: block[o + AT]!, traffic: block[o + TRAFFIC] === 1, util: block.slice(o + UTIL, o + stride) });
+    }
+  });
+  return out;
+}
+
+/** Column of `name` in `history.names`, trying `hint` first (columns follow the sample's order); -1 when absent. */
+export function columnOf(history: PoolHistory, name: string, hint = -1): number {
+  const names = history.names;
+  if (hint >= 0 && hint < names.length && names[hint] === name) return hint;
+  return names.indexOf(name);
+}
+
+/** Whether the newest point recorded traffic (false for an empty history). */
+export function lastHadTraffic(history: PoolHistory): boolean {
+  const h = usable(history);
+  const last = h.blocks[h.blocks.length - 1];
+  const stride = strideOf(h);
+  if (!last || (h.blocks.length === 1 && h.skip * stride >= last.length)) return false;
+  return last[last.length - stride + TRAFFIC] === 1;
+}
+
+/** Keeps points with now − historySeconds ≤ at < now (older data and clock skew dropped), at most maxHistoryPoints − reserve. */
+export function pruneHistory(history: PoolHistory, now: number, opts: AnalysisOptions, reserve = 0): PoolHistory {
+  const h = usable(history);
+  return buildHistory(h.names, keptPoints(historyPoints(h), now, opts, reserve));
+}
+
+function keptPoints(points: DecodedPoint[], now: number, opts: AnalysisOptions, reserve: number): DecodedPoint[] {
+  const oldest = now - opts.historySeconds * 1000;
+  const kept = points.filter((p) => p.at >= oldest && p.at < now);
+  return kept.slice(Math.max(0, kept.length - Math.max(0, opts.maxHistoryPoints - reserve)));
+}
+
+/**
+ * Appends this sample's per-backend utilisation as a point at `now` (epoch
+ * ms). Only up backends with valid CPU are recorded, so the trend never fits
+ * a NaN; traffic says whether an up backend had a positive valid rate. A
+ * point already at `now` or later is replaced (re-analysing the same instant
+ * must not double-count it). The result shares the input's full blocks.
  */
 export function appendHistory(history: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
+  const h = usable(history);
   // Without a valid clock reading nothing can be placed or aged: keep what we had.
-  if (!Number.isFinite(now)) return Array.isArray(history) ? history.slice() : [];
-  // Plain objects, not Object.create(null): every point of every pool has the
-  // same backend keys, so V8 shares one hidden class and lookups stay fast
-  // (null-prototype objects are dictionaries: 3× slower in the benchmark).
-  const utilisation: Record<string, number> = {};
-  const rate: Record<string, number> = {};
-  const hint = positive(sample.cpuCapacityHint) ? sample.cpuCapacityHint : opts.cpuCapacityCores;
-  for (const b of Array.isArray(sample.backends) ? sample.backends : []) {
-    if (b.health !== 'up') continue;
-    const name = String(b.backend);
-    // Same sanitising as the analysis, so history and verdict agree.
-    const r = nonNegOrMissing(b.rate);
-    if (r >= 0) setOwn(rate, name, r);
-    const cpu = nonNegOrMissing(b.cpu);
-    if (cpu >= 0) {
-      const u = cpu / (positive(b.cpuCapacity) ? b.cpuCapacity : hint!);
-      if (Number.isFinite(u)) setOwn(utilisation, name, u);
-    }
+  if (!Number.isFinite(now)) return h;
+  const src = Array.isArray(sample.backends) ? sample.backends : [];
+  const n = src.length;
+  // Usual case: the columns are the sample's backends in the sample's order,
+  // so backend i is column i and no lookup is needed.
+  if (h.blocks.length === 0) {
+    const first = fresh(src, pointOf(sample, now, opts, null, n));
+    if (first) return first;
   }
-  const kept = pruneHistory(history, now, opts, 1) as HistoryPoint[];
-  // pruneHistory returned a fresh array we own: appending to it is still pure.
-  kept.push({ at: now, utilisation, rate });
-  return kept;
-}
-
-/** Assignment that keeps "__proto__" an ordinary own key instead of replacing the prototype. */
-function setOwn(record: Record<string, number>, key: string, value: number): void {
-  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-  else record[key] = value;
+  let aligned = h.names.length === n;
+  for (let i = 0; aligned && i < n; i++) aligned = h.names[i] === String(src[i]!.backend);
+  if (aligned) {
+    const fast = appendAligned(h, pointOf(sample, now, opts, null, n), now, opts);
+    if (fast) return fast;
+  }
+  // Backend set or order changed, or a point at/after now: rebuild (rare).
+  let points = keptPoints(historyPoints(h), now, opts, 1);
+  let names = h.names;
+  if (!aligned) ({ names, points } = relayout(src, h.names, points));
+  const column = new Map<string, number>();
+  for (let j = names.length - 1; j >= 0; j--) column.set(names[j]!, j);
+  const p = pointOf(sample, now, opts, column, names.length);
+  points.push({ at: now, traffic: p[TRAFFIC] === 1, util: p.slice(UTIL) });
+  return buildHistory(names, points);
 }
 
 /**
- * Reads one backend's value from a history record (also one restored from
- * JSON). Inherited members ("toString", "__proto__" when not own) are never
- * numbers, so the type check alone rejects them without a hasOwn lookup.
+ * The new point's numbers. `column` maps names to columns when they are not
+ * the sample's order. A repeated backend name keeps the last valid value.
  */
-export function recordValue(record: Readonly<Record<string, number>> | undefined, key: string): number | undefined {
-  if (!record) return undefined;
-  const v = record[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+function pointOf(sample: PoolSample, now: number, opts: AnalysisOptions, column: Map<string, number> | null, width: number): number[] {
+  const src = Array.isArray(sample.backends) ? sample.backends : [];
+  const hint = positive(sample.cpuCapacityHint) ? sample.cpuCapacityHint : opts.cpuCapacityCores;
+  const p: number[] = [now, 0];
+  for (let j = 0; j < width; j++) p.push(UNKNOWN);
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i]!;
+    if (b.health !== 'up') continue;
+    // Same sanitising as the analysis, so history and verdict agree.
+    if (nonNegOrMissing(b.rate) > 0) p[TRAFFIC] = 1;
+    const cpu = nonNegOrMissing(b.cpu);
+    if (cpu < 0) continue;
+    const u = cpu / (positive(b.cpuCapacity) ? b.cpuCapacity : hint!);
+    if (Number.isFinite(u)) p[UTIL + (column ? column.get(String(b.backend))! : i)] = u;
+  }
+  return p;
+}
+
+/** A pool's first point, when its backend names are distinct (the usual case): columns in sample order. */
+function fresh(src: PoolSample['backends'], point: number[]): PoolHistory | null {
+  const names = src.map((b) => String(b.backend));
+  if (new Set(names).size !== names.length) return null;
+  return checked({ names, blocks: [point], skip: 0 });
+}
+
+/**
+ * The steady-state append: ages points out at the front by advancing `skip`
+ * (dropping blocks that become empty), copies the last block only if it has
+ * room, else starts a new one. Returns null when the newest point is not
+ * before `now` (the general path handles that).
+ */
+function appendAligned(h: PoolHistory, point: number[], now: number, opts: AnalysisOptions): PoolHistory | null {
+  const stride = strideOf(h);
+  const blocks = h.blocks;
+  const last = blocks[blocks.length - 1];
+  if (last && !(last[last.length - stride + AT]! < now)) return null;
+  const oldest = now - opts.historySeconds * 1000;
+  const cap = Math.max(0, opts.maxHistoryPoints - 1);
+  let total = -h.skip;
+  for (const block of blocks) total += block.length / stride;
+  let first = 0;
+  let skip = h.skip;
+  while (total > 0 && (total > cap || !(blocks[first]![skip * stride + AT]! >= oldest))) {
+    total--;
+    if (++skip * stride === blocks[first]!.length) {
+      first++;
+      skip = 0;
+    }
+  }
+  const out = blocks.slice(first);
+  const tail = out[out.length - 1];
+  if (total > 0 && tail && tail.length < HISTORY_BLOCK * stride) out[out.length - 1] = tail.concat(point);
+  else if (total > 0) out.push(point);
+  else return checked({ names: h.names, blocks: [point], skip: 0 });
+  return checked({ names: h.names, blocks: out, skip });
+}
+
+/**
+ * New columns when the backend set or order changed: the sample's distinct
+ * names in order, then earlier backends that still have a value in a kept
+ * point (a backend missing for a cycle or two keeps its trend).
+ */
+function relayout(src: PoolSample['backends'], oldNames: readonly string[], kept: DecodedPoint[]): { names: string[]; points: DecodedPoint[] } {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const b of src) {
+    const name = String(b.backend);
+    if (!seen.has(name)) {
+      seen.add(name);
+      names.push(name);
+    }
+  }
+  oldNames.forEach((name, j) => {
+    if (!seen.has(name) && kept.some((p) => p.util[j]! >= 0)) {
+      seen.add(name);
+      names.push(name);
+    }
+  });
+  const from = names.map((name) => oldNames.indexOf(name));
+  const points = kept.map((p): DecodedPoint => ({ at: p.at, traffic: p.traffic, util: from.map((j) => (j >= 0 ? p.util[j]! : UNKNOWN)) }));
+  return { names, points };
 }
 
 function positive(v: unknown): v is number {
   return typeof v === 'number' && v >= MIN_NONZERO && v <= MAX_PLAUSIBLE;
 }
-

@@ -151,13 +151,24 @@ export interface PoolVerdict {
   readonly backends: readonly BackendStat[];
 }
 
-/** Short per-pool history the forecast needs: one point per cycle. */
-export interface HistoryPoint {
-  readonly at: number;
-  /** Utilisation per backend (up backends with CPU known). */
-  readonly utilisation: Readonly<Record<string, number>>;
-  /** Request rate per backend. */
-  readonly rate: Readonly<Record<string, number>>;
+/**
+ * Short per-pool history the forecast needs: one point per cycle, oldest
+ * first. Compact on purpose (it is kept for every pool and rebuilt every
+ * cycle): backend names are stored once, points are runs of numbers in
+ * blocks, and full blocks are shared, unchanged, by successive histories of
+ * a pool (see src/core/history.ts). Plain JSON data: persisted in the state
+ * file and restored with JSON.parse.
+ */
+export interface PoolHistory {
+  /** Columns: distinct backend names, the sample's order first. */
+  readonly names: readonly string[];
+  /**
+   * Points in blocks of at most HISTORY_BLOCK points. A point is
+   * `names.length + 2` numbers: at (epoch ms), traffic (1 when some up
+   * backend had a positive request rate, else 0), then the utilisation of
+   * each name in order (-1 when unknown: not up, or no CPU).
+   */
+  readonly blocks: readonly (readonly number[])[];
+  /** Leading points of blocks[0] that have aged out (the block stays shared rather than being copied). */
+  readonly skip: number;
 }
-
-export type PoolHistory = readonly HistoryPoint[];

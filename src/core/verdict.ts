@@ -27,6 +27,7 @@ import { MARKS, type SkewResult } from './skew.js';
 import type { CpuResult } from './cpu.js';
 import type { CapacityResult } from './capacity.js';
 import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
+import { lastHadTraffic } from './history.js';
 
 const { C_EXPECTED, C_MARK, C_QUEUE, C_SHARE, C_UTIL, STRIDE } = LAYOUT;
 const { M_HOT, M_HOT_CANDIDATE } = MARKS;
@@ -57,7 +58,7 @@ export function decide(
   const pool = p.sample.pool;
   if (p.n === 0) return OK_NO_BACKENDS;
   if (p.upCount === 0) {
-    const hadTraffic = p.unavailableRate > 0 || lastPointHadTraffic(history);
+    const hadTraffic = p.unavailableRate > 0 || lastHadTraffic(history);
     return {
       severity: hadTraffic ? 'critical' : 'warning',
       reasons: ['no-healthy'],
@@ -182,13 +183,6 @@ function context(p: PreparedPool): string {
   if (p.unavailable.length > 0) s += `; ${p.unavailable.length} of ${p.n} not up`;
   if (p.missing.length > 0) s += `; excluded (invalid rate): ${listNames(p.missing)}`;
   return s;
-}
-
-function lastPointHadTraffic(history: PoolHistory): boolean {
-  const last = Array.isArray(history) && history.length > 0 ? history[history.length - 1] : undefined;
-  if (!last || !last.rate) return false;
-  for (const v of Object.values(last.rate)) if (typeof v === 'number' && v > 0 && v !== Infinity) return true;
-  return false;
 }
 
 function listNames(names: readonly string[], max = 3): string {

@@ -1,5 +1,6 @@
-// Builders for core tests: compact pool samples and a verdict walker.
-import type { BackendSample, PoolSample, Health } from '../../src/core/types.js';
+// Builders for core tests: compact pool samples, histories and a verdict walker.
+import type { BackendSample, PoolHistory, PoolSample, Health } from '../../src/core/types.js';
+import { buildHistory, historyPoints, UNKNOWN } from '../../src/core/history.js';
 
 export type BackendOverrides = Partial<Omit<BackendSample, 'backend'>> & { backend?: string };
 
@@ -43,5 +44,39 @@ export function numbersIn(value: unknown, path = '$', out: [string, number][] = 
   if (typeof value === 'number') out.push([path, value]);
   else if (Array.isArray(value)) value.forEach((v, i) => numbersIn(v, `${path}[${i}]`, out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) numbersIn(v, `${path}.${k}`, out);
+  return out;
+}
+
+/** A history point written the readable way: utilisation and rate keyed by backend name. */
+export interface NamedPoint {
+  readonly at: number;
+  readonly utilisation?: Readonly<Record<string, number>>;
+  readonly rate?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Builds a PoolHistory from name-keyed points, unchecked: values are copied as given
+ * (even NaN or negative, to exercise the readers); traffic = some rate > 0.
+ */
+export function historyOf(points: readonly NamedPoint[]): PoolHistory {
+  const names: string[] = [];
+  for (const p of points) for (const name of Object.keys(p.utilisation ?? {})) if (!names.includes(name)) names.push(name);
+  const built = buildHistory(names, points.map((p) => ({
+    at: p.at,
+    util: names.map((name) => (Object.hasOwn(p.utilisation ?? {}, name) ? p.utilisation![name]! : UNKNOWN)),
+    traffic: Object.values(p.rate ?? {}).some((r) => r > 0 && r !== Infinity),
+  })));
+  // A fresh plain object, like one restored from JSON: the core validates it on first use.
+  return { names: built.names, blocks: built.blocks.map((b) => b.slice()), skip: built.skip };
+}
+
+/** Point k's usable utilisations keyed by backend name, as the forecast reads them (for assertions). */
+export function utilisationOf(h: PoolHistory, k: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const point = historyPoints(h)[k]!;
+  h.names.forEach((name, j) => {
+    const u = point.util[j]!;
+    if (u >= 0) Object.defineProperty(out, name, { value: u, enumerable: true, writable: true, configurable: true });
+  });
   return out;
 }

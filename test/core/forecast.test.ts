@@ -2,14 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forecastBackend } from '../../src/core/forecast.js';
-import { DEFAULT_ANALYSIS_OPTIONS as O, analysePool } from '../../src/core/analyse.js';
+import { DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY, analysePool } from '../../src/core/analyse.js';
 import type { PoolHistory } from '../../src/core/types.js';
-import { pool, prng } from './build.js';
+import { historyOf, pool, prng, type NamedPoint } from './build.js';
 
 const NOW = 1_700_000_000_000;
 
 /** One point every `step` seconds before now, utilisation u(t) with t in seconds relative to now (t < 0). */
 function history(points: number, step: number, u: (t: number, k: number) => number, backend = 's1'): PoolHistory {
+  return historyOf(namedPoints(points, step, u, backend));
+}
+
+function namedPoints(points: number, step: number, u: (t: number, k: number) => number, backend = 's1'): NamedPoint[] {
   return Array.from({ length: points }, (_, k) => {
     const t = -(points - k) * step;
     return { at: NOW + t * 1000, utilisation: { [backend]: u(t, k) }, rate: {} };
@@ -32,7 +36,7 @@ test('flat or falling: no ETA', () => {
 
 test('too few points: no ETA; already saturated: 0', () => {
   assert.equal(forecastBackend('s1', 0.5, history(1, 10, () => 0.4), NOW, O).secondsToSaturation, null);
-  assert.equal(forecastBackend('s1', 0.95, [], NOW, O).secondsToSaturation, 0);
+  assert.equal(forecastBackend('s1', 0.95, EMPTY_HISTORY, NOW, O).secondsToSaturation, 0);
 });
 
 test('noisy with outliers: Theil–Sen keeps the ETA within 10%', () => {
@@ -44,25 +48,25 @@ test('noisy with outliers: Theil–Sen keeps the ETA within 10%', () => {
 });
 
 test('history points of other backends, non-finite values and points at/after now are ignored', () => {
-  const h: PoolHistory = [
-    ...history(10, 10, (t) => 0.5 + 0.001 * t),
+  const h = historyOf([
+    ...namedPoints(10, 10, (t) => 0.5 + 0.001 * t),
     { at: NOW - 5000, utilisation: { s2: 0.99 }, rate: {} },
     { at: NOW, utilisation: { s1: 0.0 }, rate: {} },
     { at: NOW + 10_000, utilisation: { s1: 5 }, rate: {} },
-  ];
+  ]);
   const f = forecastBackend('s1', 0.5, h, NOW, O);
   assert.ok(Math.abs(f.slopePerSecond - 0.001) < 1e-9);
   assert.ok(Math.abs(f.secondsToSaturation! - 400) < 1e-6);
 });
 
 test('no CPU anywhere: forecast is null (a request trend alone cannot say when a backend saturates)', () => {
-  const v = analysePool(pool([80, 10, 10]), [], NOW, O);
+  const v = analysePool(pool([80, 10, 10]), EMPTY_HISTORY, NOW, O);
   assert.equal(v.forecast, null);
 });
 
 test('forecast targets the skew\'s hottest backend, not the hottest by CPU', () => {
-  const v = analysePool(pool([70, 10, 10, 10], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.1 }, 3: { cpu: 0.1 } }), [], NOW, O);
+  const v = analysePool(pool([70, 10, 10, 10], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.1 }, 3: { cpu: 0.1 } }), EMPTY_HISTORY, NOW, O);
   assert.equal(v.forecast?.backend, 's1');
-  const calm = analysePool(pool([25, 25, 25, 25], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.6 }, 3: { cpu: 0.6 } }), [], NOW, O);
+  const calm = analysePool(pool([25, 25, 25, 25], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.6 }, 3: { cpu: 0.6 } }), EMPTY_HISTORY, NOW, O);
   assert.equal(calm.forecast?.backend, 's2');
 });

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O } from '../../src/core/analyse.js';
+import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../src/core/analyse.js';
 import type { BackendSample, Health, PoolSample } from '../../src/core/types.js';
-import { numbersIn } from './build.js';
+import { historyOf, numbersIn } from './build.js';
 
 const NOW = 1_700_000_000_000;
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
@@ -27,7 +27,7 @@ const poolArb = fc
 
 test('property: shares of up backends sum to 1 when there is traffic', () => {
   fc.assert(fc.property(poolArb, (s) => {
-    const v = analysePool(s, [], NOW, O);
+    const v = analysePool(s, EMPTY_HISTORY, NOW, O);
     if (!(v.totalRate > 0)) return;
     assert.ok(close(v.backends.reduce((a, b) => a + b.share, 0), 1, 1e-12));
     assert.ok(close(v.backends.reduce((a, b) => a + b.expectedShare, 0), 1, 1e-12));
@@ -37,7 +37,7 @@ test('property: shares of up backends sum to 1 when there is traffic', () => {
 test('property: traffic exactly as configured gives ratio 1 everywhere and severity ok', () => {
   fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 2, maxLength: 50 }), fc.double({ min: 0.01, max: 1e4, noNaN: true }), (weights, scale) => {
     const s: PoolSample = { pool: 'p', labels: {}, windowSeconds: 60, backends: weights.map((w, i) => ({ backend: `b${i}`, rate: w * scale, weight: w, health: 'up' })) };
-    const v = analysePool(s, [], NOW, O);
+    const v = analysePool(s, EMPTY_HISTORY, NOW, O);
     for (const b of v.backends) assert.ok(close(b.ratio, 1, 1e-9), `${b.ratio}`);
     assert.equal(v.severity, 'ok');
     assert.ok(v.stats.jain > 1 - 1e-9 && v.stats.gini < 1e-9 && v.stats.cv < 1e-9);
@@ -46,9 +46,9 @@ test('property: traffic exactly as configured gives ratio 1 everywhere and sever
 
 test('property: scale invariance — rates × k leave shares, ratios, cv, Gini, Jain unchanged', () => {
   fc.assert(fc.property(poolArb, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), (s, k) => {
-    const a = analysePool(s, [], NOW, O);
+    const a = analysePool(s, EMPTY_HISTORY, NOW, O);
     const scaled: PoolSample = { ...s, backends: s.backends.map((b) => ({ ...b, rate: b.rate * k })) };
-    const b = analysePool(scaled, [], NOW, O);
+    const b = analysePool(scaled, EMPTY_HISTORY, NOW, O);
     if (!(a.totalRate > 0) || !(b.totalRate > 0)) return;
     a.backends.forEach((x, i) => {
       assert.ok(close(x.share, b.backends[i]!.share, 1e-9));
@@ -62,8 +62,8 @@ test('property: scale invariance — rates × k leave shares, ratios, cv, Gini, 
 
 test('property: permutation invariance — reordering backends changes nothing but the order', () => {
   fc.assert(fc.property(poolArb.chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray([...s.backends], { minLength: s.backends.length, maxLength: s.backends.length }))), ([s, shuffled]) => {
-    const a = analysePool(s, [], NOW, O);
-    const b = analysePool({ ...s, backends: shuffled }, [], NOW, O);
+    const a = analysePool(s, EMPTY_HISTORY, NOW, O);
+    const b = analysePool({ ...s, backends: shuffled }, EMPTY_HISTORY, NOW, O);
     assert.equal(a.severity, b.severity);
     assert.deepEqual([...a.hot].sort(), [...b.hot].sort());
     for (const key of ['cv', 'gini', 'jain', 'gStatistic', 'peakRatio', 'pValue'] as const) {
@@ -79,7 +79,7 @@ test('property: permutation invariance — reordering backends changes nothing b
 
 test('property: Jain ∈ [1/n, 1], Gini ∈ [0, 1), entropy ∈ (0, 1], p ∈ [0, 1]', () => {
   fc.assert(fc.property(poolArb, (s) => {
-    const { stats } = analysePool(s, [], NOW, O);
+    const { stats } = analysePool(s, EMPTY_HISTORY, NOW, O);
     const n = s.backends.length;
     assert.ok(stats.jain >= 1 / n - 1e-12 && stats.jain <= 1);
     assert.ok(stats.gini >= 0 && stats.gini < 1);
@@ -91,8 +91,8 @@ test('property: Jain ∈ [1/n, 1], Gini ∈ [0, 1), entropy ∈ (0, 1], p ∈ [0
 test('property: for a fixed skew, more volume never raises the p-value', () => {
   fc.assert(fc.property(fc.array(fc.double({ min: 0.1, max: 100, noNaN: true }), { minLength: 2, maxLength: 20 }), fc.integer({ min: 1, max: 100 }), fc.double({ min: 1, max: 50, noNaN: true }), (rates, w, k) => {
     const mk = (window: number): PoolSample => ({ pool: 'p', labels: {}, windowSeconds: window, backends: rates.map((rate, i) => ({ backend: `b${i}`, rate, health: 'up' })) });
-    const p1 = analysePool(mk(w), [], NOW, O).stats.pValue;
-    const p2 = analysePool(mk(w * k), [], NOW, O).stats.pValue;
+    const p1 = analysePool(mk(w), EMPTY_HISTORY, NOW, O).stats.pValue;
+    const p2 = analysePool(mk(w * k), EMPTY_HISTORY, NOW, O).stats.pValue;
     assert.ok(p2 <= p1 + 1e-12, `${p2} > ${p1}`);
   }));
 });
@@ -113,7 +113,7 @@ test('property: every number in every verdict is finite, whatever the input', ()
   fc.assert(fc.property(fc.array(wildBackend, { maxLength: 12 }), wild, wild, wild, (backends, window, hint, now) => {
     const sample = { pool: 'p', labels: {}, backends, windowSeconds: window, cpuCapacityHint: hint } as PoolSample;
     const at = Number.isFinite(now) ? (now as number) : NOW;
-    const history = [{ at: at - 30_000, utilisation: { [backends[0]?.backend ?? 'x']: now as number }, rate: {} }];
+    const history = historyOf([{ at: at - 30_000, utilisation: { [backends[0]?.backend ?? 'x']: now as number }, rate: {} }]);
     const v = analysePool(sample, history, at, O);
     for (const [path, x] of numbersIn(v)) assert.ok(Number.isFinite(x), `${path} = ${x}`);
     assert.ok(['ok', 'warning', 'critical'].includes(v.severity));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mad, median, modifiedZ, selectInPlace, theilSen } from '../../src/core/robust.js';
+import { mad, median, medianBucketed, medianInPlace, modifiedZ, selectInPlace, theilSen } from '../../src/core/robust.js';
 import { coefficientOfVariation, gini, jainIndex, pearson } from '../../src/core/dispersion.js';
 
 const values = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 60 });
@@ -18,6 +18,21 @@ test('property: quickselect agrees with sorting, median with the textbook defini
       assert.equal(median(xs, n), want);
     }),
   );
+});
+
+test('property: the bucketed median is exactly the quickselect median (ties, outliers, NaN, ±Infinity, given extremes)', () => {
+  const value = fc.oneof(
+    { weight: 6, arbitrary: fc.double({ min: -1, max: 1, noNaN: true }) },
+    { weight: 2, arbitrary: fc.integer({ min: -2, max: 2 }) },
+    { weight: 1, arbitrary: fc.double() }, // NaN, ±Infinity, ±MAX_VALUE, subnormals
+  );
+  fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 256 }), fc.boolean(), (xs, give) => {
+    const a = Float64Array.from(xs);
+    const expected = medianInPlace(Float64Array.from(xs), xs.length);
+    const finite = xs.every((x) => !Number.isNaN(x));
+    const got = give && finite ? medianBucketed(a, a.length, Math.min(...xs), Math.max(...xs)) : medianBucketed(a, a.length);
+    assert.ok(Object.is(got, expected), `${got} vs ${expected}`);
+  }), { numRuns: 2000 });
 });
 
 test('median does not modify its input; MAD of a constant is 0', () => {

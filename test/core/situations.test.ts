@@ -2,22 +2,23 @@
 // commented row each: what the verdict must say.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O } from '../../src/core/analyse.js';
+import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../src/core/analyse.js';
 import type { PoolHistory, PoolSample, ReasonCode, Severity } from '../../src/core/types.js';
-import { jitter, numbersIn, pool } from './build.js';
+import { historyOf, jitter, numbersIn, pool } from './build.js';
 
 const NOW = 1_700_000_000_000;
 const even = (n: number, r = 10) => Array.from({ length: n }, () => r);
 const cpuOf = (utils: number[]) => Object.fromEntries(utils.map((cpu, i) => [i, { cpu }]));
 
 /** History with utilisation of each backend rising linearly, one point every 15 s. */
-function risingHistory(names: string[], from: number[], perSecond: number[], points: number): PoolHistory {
-  return Array.from({ length: points }, (_, k) => {
-    const ago = (points - k) * 15;
+function risingHistory(names: string[], from: number[], perSecond: number[], count: number): PoolHistory {
+  const points = Array.from({ length: count }, (_, k) => {
+    const ago = (count - k) * 15;
     const utilisation: Record<string, number> = {};
     names.forEach((n, i) => (utilisation[n] = from[i]! + perSecond[i]! * (-ago)));
     return { at: NOW - ago * 1000, utilisation, rate: {} };
   });
+  return historyOf(points);
 }
 
 interface Row {
@@ -140,7 +141,7 @@ const ROWS: Row[] = [
 
 for (const row of ROWS) {
   test(`situation: ${row.name}`, () => {
-    const v = analysePool(row.sample, row.history ?? [], NOW, O);
+    const v = analysePool(row.sample, row.history ?? EMPTY_HISTORY, NOW, O);
     assert.equal(v.severity, row.severity, v.explanation);
     if (row.reasons) assert.deepEqual(v.reasons, row.reasons, v.explanation);
     if (row.hot) assert.deepEqual(v.hot, row.hot, v.explanation);

@@ -15,7 +15,7 @@ function logCapture() {
 }
 
 const state = (savedAt: number): PersistedState => ({
-  version: STATE_VERSION, savedAt, evaluator: { ...INITIAL_EVALUATOR_STATE, blindCycles: 2 }, outbox: { version: 1, seq: 0, entries: [], done: [] }, histories: { be_app: [] },
+  version: STATE_VERSION, savedAt, evaluator: { ...INITIAL_EVALUATOR_STATE, blindCycles: 2 }, outbox: { version: 1, seq: 0, entries: [], done: [] }, histories: { be_app: { names: [], blocks: [], skip: 0 } },
 });
 
 test('save then load round-trips, atomically (no temp file left behind)', () => {
