@@ -234,7 +234,9 @@ function makeNotification(a: TrackedAlert, eff: EffectiveRule, kind: Notificatio
     ...(kind === 'resolve' ? { endsAt: a.state.resolvedAt ?? now } : {}),
     createdAt: now,
     summary,
-    annotations: { ...eff.annotations, summary },
+    // The rule's own headline (templated), without the verdict's explanation:
+    // sinks that show both (Slack, Alertmanager) need them apart.
+    annotations: { ...eff.annotations, summary: eff.annotations.summary ? render(eff.annotations.summary, a.pool, a.poolLabels) : summary },
     labels: { alertname: eff.name, severity: eff.severity, pool: a.pool, ...a.poolLabels },
     verdict: a.lastVerdict,
     ...(generatorUrl ? { generatorUrl } : {}),

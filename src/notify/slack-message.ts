@@ -202,8 +202,10 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
     body.push(`*Resolved after ${formatDuration(firingFor(n))}.* ${escapeMrkdwn(n.summary)}`);
     if (v && v.explanation) body.push(`Now: ${escapeMrkdwn(v.explanation)}`);
   } else {
-    body.push(`*${escapeMrkdwn(n.summary)}*`);
-    if (v && v.explanation && v.explanation !== n.summary) body.push(escapeMrkdwn(v.explanation));
+    // Headline (the rule's summary annotation) in bold, then the verdict's explanation.
+    const headline = n.annotations.summary ?? n.summary;
+    body.push(`*${escapeMrkdwn(headline)}*`);
+    if (v && v.explanation && v.explanation !== headline) body.push(escapeMrkdwn(v.explanation));
     if (description && description !== n.summary) body.push(escapeMrkdwn(description));
   }
   blocks.push({ type: 'section', text: mrkdwn(body.join('\n')) });
