@@ -29,6 +29,7 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
   if (!args) return EXIT_OK;
   const loaded = loadConfig({ ...(args.values.config ? { file: args.values.config } : {}), env: io.env });
   const { config } = loaded;
+  for (const w of loaded.warnings) io.err.write(`warning: ${w}\n`);
   const source = buildSource(config, systemClock);
   let snapshot: Snapshot;
   try {
