@@ -44,7 +44,10 @@ export function haproxyQueries(ctx: QueryContext): QuerySet {
   const m = HAPROXY_METRICS;
   return {
     rate: `${sumRate(LABELS, sel(m.responses, ctx), ctx)} or ${sumRate(LABELS, sel(m.sessions, ctx), ctx)}`,
-    weight: agg('sum', LABELS, sel(m.weight, ctx)),
+    // Averaged over the rate window like the rates it is compared with: right
+    // after a deliberate weight change the window still holds traffic sent
+    // under the old weights, and the instant weight would call that a skew.
+    weight: agg('sum', LABELS, `avg_over_time(${sel(m.weight, ctx)}[${ctx.window}])`),
     // 1 up, 0 down, 2 maint: exactly one state series is 1 per server.
     health:
       `${agg('sum', LABELS, sel(m.status, ctx, 'state="UP"'))} + 2 * ` +

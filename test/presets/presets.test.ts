@@ -123,7 +123,7 @@ describe('presets: query mode', () => {
     );
     assert.equal(qs.errors, 'sum by (proxy, server) (rate(haproxy_server_http_responses_total{code="5xx"}[1m]))');
     assert.equal(qs.queue, 'sum by (proxy, server) (haproxy_server_current_queue)');
-    assert.equal(qs.weight, 'sum by (proxy, server) (haproxy_server_weight)');
+    assert.equal(qs.weight, 'sum by (proxy, server) (avg_over_time(haproxy_server_weight[1m]))');
   });
 
   it('nginx vts excludes the code="total" series', () => {
