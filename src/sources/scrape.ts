@@ -114,6 +114,12 @@ interface TargetState {
   readonly display: string;
   readonly tracker: RateTracker;
   readonly agents: Agents;
+  /**
+   * Weight-seconds per backend: the time integral of each backend's weight.
+   * Fed to the tracker like a counter, its rate is the weight averaged over
+   * the same scrapes as the request rate (see absorbBalancer).
+   */
+  readonly weightSeconds: Map<string, { total: number; at: number; weight: number }>;
 }
 
 interface Fetched {
@@ -137,6 +143,12 @@ interface BackendAcc {
 }
 
 const SIGNAL_SEP = '\u0000';
+
+/** The weight averaged over the window; the current one when unchanged (no float noise) or not yet known. */
+function windowWeight(avg: SeriesRate | undefined, current: number): number {
+  if (avg === undefined || !(avg.seconds > 0)) return current;
+  return Math.abs(avg.rate - current) <= 1e-9 * Math.max(1, Math.abs(current)) ? current : avg.rate;
+}
 
 function poolKey(preset: Preset, labels: Readonly<Record<string, string>>): string {
   return preset.poolLabels.map((l) => labels[l] ?? '').join('/');
@@ -192,7 +204,7 @@ export class ScrapeSource implements Source {
           throw new SkewwatchError('config', `cpu scrape target ${display}: labels must name the backend (missing ${missing.join(', ')})`);
         }
       }
-      return { target, display, tracker: new RateTracker({ maxPoints: smoothing }), agents: createAgents(target.tls) };
+      return { target, display, tracker: new RateTracker({ maxPoints: smoothing }), agents: createAgents(target.tls), weightSeconds: new Map() };
     });
   }
 
@@ -260,6 +272,13 @@ export class ScrapeSource implements Source {
       if (r.requests !== undefined) counters.set(id + SIGNAL_SEP + 'req', r.requests);
       if (r.errors !== undefined) counters.set(id + SIGNAL_SEP + 'err', r.errors);
       if (r.cpuSeconds !== undefined) counters.set(id + SIGNAL_SEP + 'cpu', r.cpuSeconds);
+      if (r.weight !== undefined) {
+        // Left-point integral: the previous weight held until this scrape.
+        const w = st.weightSeconds.get(id);
+        const total = w ? w.total + (w.weight * Math.max(0, fetched.at - w.at)) / 1000 : 0;
+        st.weightSeconds.set(id, { total, at: fetched.at, weight: r.weight });
+        counters.set(id + SIGNAL_SEP + 'wsec', total);
+      }
     }
     const rates = st.tracker.update(fetched.at, counters);
     for (const r of readings) {
@@ -272,7 +291,12 @@ export class ScrapeSource implements Source {
       const cpu = rates.get(id + SIGNAL_SEP + 'cpu');
       if (cpu !== undefined) acc.cpu = (acc.cpu ?? 0) + cpu.rate;
       if (r.cpuCapacity !== undefined && acc.cpuCapacity === undefined) acc.cpuCapacity = r.cpuCapacity;
-      if (r.weight !== undefined && acc.weight === undefined) acc.weight = r.weight;
+      // The rates average the window, so the weight they are compared with
+      // does too: right after a deliberate weight change the window still
+      // holds traffic sent under the old weights. The instant weight stands
+      // in until two scrapes exist.
+      const avgWeight = rates.get(id + SIGNAL_SEP + 'wsec');
+      if (r.weight !== undefined && acc.weight === undefined) acc.weight = windowWeight(avgWeight, r.weight);
       if (r.queue !== undefined) acc.queue = (acc.queue ?? 0) + r.queue;
       if (r.health !== undefined) acc.health = mergeHealth(acc.health, r.health);
     }

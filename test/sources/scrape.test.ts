@@ -132,6 +132,26 @@ describe('ScrapeSource against loopback servers', () => {
     assert.equal(backend(await src.collect(0), 'p', 'a').rate, 0);
   });
 
+  it('weights are averaged over the same scrapes as the rates', async () => {
+    // A deliberate weight change (1 -> 8) mid-window: the window still holds
+    // traffic sent under weight 1, so the weight it is compared with must too.
+    let reqs = 0;
+    let weight = 1;
+    srv.route('/weights', text(() => `haproxy_server_sessions_total{proxy="p",server="a"} ${(reqs += 10)}\nhaproxy_server_weight{proxy="p",server="a"} ${weight}\n`));
+    const clock = manualClock();
+    const src = make({ preset: getPreset('haproxy'), targets: [{ url: `${srv.base}/weights`, role: 'balancer' }], clock, smoothingScrapes: 3 });
+    await src.collect(0);
+    clock.advance(1_000);
+    assert.equal(backend(await src.collect(0), 'p', 'a').weight, 1);
+    weight = 8; // changed right after that scrape
+    clock.advance(1_000);
+    assert.equal(backend(await src.collect(0), 'p', 'a').weight, 1, 'weight 1 held for the whole window so far');
+    clock.advance(1_000);
+    assert.equal(backend(await src.collect(0), 'p', 'a').weight, 4.5, 'half the window at 1, half at 8');
+    clock.advance(2_000);
+    assert.equal(backend(await src.collect(0), 'p', 'a').weight, 8, 'the window has moved past the change');
+  });
+
   it('OpenMetrics responses are parsed by content type', async () => {
     let v = 10;
     srv.route(
