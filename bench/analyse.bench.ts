@@ -20,6 +20,7 @@
 import { analyseSnapshot, appendHistory, DEFAULT_ANALYSIS_OPTIONS, EMPTY_HISTORY } from '../src/core/analyse.js';
 import { historyPoints } from '../src/core/history.js';
 import type { BackendSample, PoolHistory, PoolSample, PoolVerdict, Snapshot } from '../src/core/types.js';
+import { prng } from '../src/util/prng.js';
 
 const POOLS = 10_000;
 const PER_POOL = 10;
@@ -28,17 +29,6 @@ const RUNS = 7;
 const AT = 1_700_000_000_123;
 const STEP_MS = 15_000;
 
-/** mulberry32: deterministic, so every run benchmarks the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(20240601);
 const pad = (n: number, w: number) => String(n).padStart(w, '0');

@@ -2,28 +2,16 @@
 // a plain number kept inside the model state, so `step` stays pure and a run is
 // reproducible from its seed.
 //
-// Algorithm: mulberry32 (Tommy Ettinger's 32-bit mixing generator, public
-// domain), chosen because its whole state is one uint32.
+// Algorithm: mulberry32 (src/util/prng.ts), chosen because its whole state
+// is one uint32.
 
-export interface Draw {
-  /** Uniform in [0, 1). */
-  readonly value: number;
-  /** The generator state to use for the next draw. */
-  readonly next: number;
-}
+import { draw, type Draw } from '../util/prng.js';
+
+export { draw, type Draw };
 
 export function seedState(seed: number): number {
   // Spread small integer seeds (1, 2, 3...) over the 32-bit space.
   return (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 0x6d2b79f5;
-}
-
-export function draw(state: number): Draw {
-  const next = (state + 0x6d2b79f5) >>> 0;
-  let t = next;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  const value = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  return { value, next };
 }
 
 /** Uniform noise in [-amplitude, +amplitude]. */

@@ -1,6 +1,9 @@
 // Builders for core tests: compact pool samples, histories and a verdict walker.
 import type { BackendSample, PoolHistory, PoolSample, Health } from '../../src/core/types.js';
 import { buildHistory, historyPoints, UNKNOWN } from '../../src/core/history.js';
+import { prng } from '../../src/util/prng.js';
+
+export { prng };
 
 export type BackendOverrides = Partial<Omit<BackendSample, 'backend'>> & { backend?: string };
 
@@ -21,17 +24,6 @@ export function pool(rates: readonly number[], per: Record<number, BackendOverri
   };
 }
 
-/** Deterministic small PRNG (mulberry32) so "noisy" fixtures never flake. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Multiplies each value by (1 ± amplitude) of deterministic noise. */
 export function jitter(values: readonly number[], amplitude: number, seed = 1): number[] {
