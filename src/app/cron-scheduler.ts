@@ -3,7 +3,7 @@
 // as IntervalScheduler: a run that is still going when the next tick comes
 // makes that tick skipped and reported, never queued.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { SchedulerHooks } from './scheduler.js';
+import { settleWithin, type SchedulerHooks } from './scheduler.js';
 
 /** Why a cron expression is invalid, or null when it is valid. */
 export function cronProblem(expression: string): string | null {
@@ -46,13 +46,7 @@ export class CronScheduler {
     await this.task?.stop();
     await this.task?.destroy();
     this.task = null;
-    if (!this.running) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), deadlineMs); });
-    const done = this.running.then(() => true as const);
-    const result = await Promise.race([done, timeout]);
-    clearTimeout(timer);
-    return result;
+    return settleWithin(this.running, deadlineMs);
   }
 
   get busy(): boolean {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { Daemon, type DaemonParts, type CycleReport } from './daemon.js';
 import { buildAnalysisOptions, buildEvaluatorContext, buildNotifiers, buildSource } from './build.js';
-import { IntervalScheduler } from './scheduler.js';
+import { IntervalScheduler, settleWithin } from './scheduler.js';
 import { CronScheduler } from './cron-scheduler.js';
 import { SkewwatchMetrics } from '../http/metrics.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
@@ -94,9 +94,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
    */
   const stopDelivery = async (deadlineMs = 15_000) => {
     deliveryStop.abort();
-    const timer = setTimeout(() => deliveryKill.abort(), deadlineMs);
-    await deliveryRun;
-    clearTimeout(timer);
+    if (!(await settleWithin(deliveryRun, deadlineMs))) {
+      deliveryKill.abort();
+      await deliveryRun;
+    }
   };
   startDelivery();
 

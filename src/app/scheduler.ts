@@ -4,6 +4,16 @@
 // never queued: a slow Prometheus must not pile up cycles.
 import type { Clock } from '../util/clock.js';
 
+/** Waits for `run` (if any) up to `deadlineMs`: true when it settled in time. */
+export async function settleWithin(run: Promise<void> | null, deadlineMs: number): Promise<boolean> {
+  if (!run) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), deadlineMs); });
+  const result = await Promise.race([run.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
 export interface SchedulerHooks {
   onSkip?: (tickAt: number) => void;
   onError?: (e: unknown) => void;
@@ -54,10 +64,9 @@ export class IntervalScheduler {
         continue;
       }
       const p = this.task(tickAt).catch((e: unknown) => this.hooks.onError?.(e));
-      this.running = p.finally(() => {
-        if (this.running === tracked) this.running = null;
-      });
-      const tracked = this.running;
+      // Only one run exists at a time (a busy tick is skipped above), so the
+      // run that finishes is always the current one.
+      this.running = p.finally(() => { this.running = null; });
     }
   }
 
@@ -65,13 +74,7 @@ export class IntervalScheduler {
   async stop(deadlineMs: number): Promise<boolean> {
     this.abort.abort(new Error('scheduler stopped'));
     await this.loop;
-    if (!this.running) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), deadlineMs); });
-    const done = this.running.then(() => true as const);
-    const result = await Promise.race([done, timeout]);
-    clearTimeout(timer);
-    return result;
+    return settleWithin(this.running, deadlineMs);
   }
 
   /** True while a run is in flight. */
