@@ -7,7 +7,6 @@
 // its own: tests move a fake clock and call tick().
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import {
   createFleet,
@@ -26,6 +25,7 @@ import {
   renderHaproxyMetrics,
   renderProcessMetrics,
 } from './exposition.js';
+import { listenLoopback } from '../util/listen.js';
 
 export interface FleetServerOptions {
   /** Model options (ignored when `initialState` is given). */
@@ -162,14 +162,7 @@ export async function startFleetServer(opts: FleetServerOptions = {}): Promise<F
     send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenLoopback(server, opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
 
   const abort = new AbortController();

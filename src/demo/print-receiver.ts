@@ -13,8 +13,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
+import { listenLoopback } from '../util/listen.js';
 
 export type ReceivedKind = 'slack' | 'pagerduty';
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -215,14 +215,7 @@ export async function startPrintReceiver(opts: PrintReceiverOptions = {}): Promi
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenLoopback(server, opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
   const firstAt = (f: (e: ReceivedEvent) => boolean) => received.find(f)?.at ?? null;
 
