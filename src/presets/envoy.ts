@@ -8,7 +8,7 @@
 // cx_connect_fail; gauges rq_active, cx_active, healthy). Envoy exports no
 // per-endpoint weight (admin /clusters shows it), so weights are assumed equal.
 
-import { createExtractor } from './extract.js';
+import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';
 
@@ -35,19 +35,17 @@ export function envoyQueries(ctx: QueryContext): QuerySet {
 
 export function createEnvoyPreset(): Preset {
   const m = ENVOY_METRICS;
-  return {
+  return scrapePreset({
     name: 'envoy',
     description: 'Envoy with per_endpoint_stats enabled (admin /stats/prometheus)',
     poolLabels: POOL,
     backendLabel: BACKEND,
     queries: envoyQueries,
-    scrape: createExtractor({
-      poolLabels: POOL,
-      backendLabel: BACKEND,
+    scrape: {
       requests: [{ metric: m.requests }],
       errors: { metric: m.errors },
       sessions: { metric: m.active },
       health: { metric: m.healthy, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
-    }),
-  };
+    },
+  });
 }

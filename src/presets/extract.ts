@@ -6,7 +6,7 @@
 
 import type { Health } from '../core/types.js';
 import type { ExpositionSample, Family } from '../sources/exposition-types.js';
-import type { BackendReading, ScrapeExtractor } from './preset.js';
+import type { BackendReading, QueryContext, QuerySet, ScrapeExtractor, ScrapePreset } from './preset.js';
 
 export interface SignalSpec {
   /** Sample name as exposed (e.g. `haproxy_server_sessions_total`). */
@@ -182,4 +182,20 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       return out;
     },
   };
+}
+
+export interface ScrapePresetDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly poolLabels: readonly string[];
+  readonly backendLabel: string;
+  readonly queries: (ctx: QueryContext) => QuerySet;
+  /** What the exposition carries; the pool and backend labels are the preset's own. */
+  readonly scrape: Omit<ExtractorSpec, 'poolLabels' | 'backendLabel'>;
+}
+
+/** A preset that works in query and scrape mode, with one set of pool and backend labels for both. */
+export function scrapePreset(def: ScrapePresetDefinition): ScrapePreset {
+  const { scrape, ...rest } = def;
+  return { ...rest, scrape: createExtractor({ ...scrape, poolLabels: def.poolLabels, backendLabel: def.backendLabel }) };
 }

@@ -15,7 +15,7 @@
 //   HAProxy itself answers after `timeout queue` are not in it.
 
 import type { Health } from '../core/types.js';
-import { createExtractor } from './extract.js';
+import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';
 
@@ -59,15 +59,13 @@ export function haproxyQueries(ctx: QueryContext): QuerySet {
 
 export function createHaproxyPreset(): Preset {
   const m = HAPROXY_METRICS;
-  return {
+  return scrapePreset({
     name: 'haproxy',
     description: 'HAProxy built-in Prometheus exporter (per-server metrics; verified on 2.6)',
     poolLabels: POOL,
     backendLabel: BACKEND,
     queries: haproxyQueries,
-    scrape: createExtractor({
-      poolLabels: POOL,
-      backendLabel: BACKEND,
+    scrape: {
       requests: [{ metric: m.responses }, { metric: m.sessions }],
       errors: { metric: m.responses, where: (l) => l.code === '5xx' },
       weight: { metric: m.weight },
@@ -77,6 +75,6 @@ export function createHaproxyPreset(): Preset {
         metric: m.status,
         decode: (s) => (s.value === 1 && s.labels.state !== undefined ? STATE_HEALTH[s.labels.state] : undefined),
       },
-    }),
-  };
+    },
+  });
 }

@@ -15,7 +15,7 @@
 // Scrape mode reads a Prometheus /federate exposition of the same series
 // (match[]={__name__=~"http_requests_total|container_cpu_usage_seconds_total|kube_pod_container_resource_limits|up"}).
 
-import { createExtractor } from './extract.js';
+import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, by, sel, sumRate } from './promql.js';
 
@@ -60,23 +60,21 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
   });
 
   const errorWhere = parseSimpleMatcher(errorMatcher);
-  return {
+  return scrapePreset({
     name: 'kubernetes',
     description: `Pods of a Kubernetes workload (${requestMetric} by namespace, ${workload}, pod; cAdvisor CPU)`,
     poolLabels: pool,
     backendLabel: backend,
     queries,
-    scrape: createExtractor({
-      poolLabels: pool,
-      backendLabel: backend,
+    scrape: {
       joinOn: ['namespace'],
       requests: [{ metric: requestMetric }],
       errors: { metric: requestMetric, where: errorWhere },
       cpuSeconds: { metric: m.cpu, where: (l) => (l.container ?? '') !== '' && l.container !== 'POD' },
       cpuCapacity: { metric: m.limits, where: (l) => l.resource === 'cpu' },
       health: { metric: m.up, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
-    }),
-  };
+    },
+  });
 }
 
 /**

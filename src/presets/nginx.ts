@@ -13,7 +13,7 @@
 // Open-source NGINX with stub_status has no per-upstream-server metrics at all.
 
 import type { Health } from '../core/types.js';
-import { createExtractor } from './extract.js';
+import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';
 
@@ -47,21 +47,19 @@ function plusPreset(): Preset {
       agg('max', labels, `${sel(m.state, ctx)} == bool 2`),
     errors: sumRate(labels, sel(m.responses, ctx, 'code="5xx"'), ctx),
   });
-  return {
+  return scrapePreset({
     name: 'nginx',
     description: 'NGINX Plus through nginx-prometheus-exporter (per upstream server)',
     poolLabels: pool,
     backendLabel: backend,
     queries,
-    scrape: createExtractor({
-      poolLabels: pool,
-      backendLabel: backend,
+    scrape: {
       requests: [{ metric: m.requests }],
       errors: { metric: m.responses, where: (l) => l.code === '5xx' },
       sessions: { metric: m.active },
       health: { metric: m.state, decode: (s) => PLUS_STATE[s.value] },
-    }),
-  };
+    },
+  });
 }
 
 function vtsPreset(): Preset {
@@ -73,19 +71,17 @@ function vtsPreset(): Preset {
     rate: sumRate(labels, sel(m.requests, ctx, 'code!="total"'), ctx),
     errors: sumRate(labels, sel(m.requests, ctx, 'code="5xx"'), ctx),
   });
-  return {
+  return scrapePreset({
     name: 'nginx',
     description: 'NGINX with nginx-module-vts (per upstream backend)',
     poolLabels: pool,
     backendLabel: backend,
     queries,
-    scrape: createExtractor({
-      poolLabels: pool,
-      backendLabel: backend,
+    scrape: {
       requests: [{ metric: m.requests, where: (l) => l.code !== 'total' }],
       errors: { metric: m.requests, where: (l) => l.code === '5xx' },
-    }),
-  };
+    },
+  });
 }
 
 export function createNginxPreset(options: NginxOptions = {}): Preset {

@@ -9,7 +9,7 @@
 // use the kubernetes or custom preset for that. WRR weights are not exported.
 // Requires `metrics.prometheus.addServicesLabels: true` (the default).
 
-import { createExtractor } from './extract.js';
+import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';
 
@@ -35,20 +35,18 @@ export function createTraefikPreset(options: TraefikOptions = {}): Preset {
     health: agg('max', labels, sel(m.serverUp, ctx)),
     errors: sumRate(labels, sel(m.requests, ctx, 'code=~"5.."'), ctx),
   });
-  return {
+  return scrapePreset({
     name: 'traefik',
     description: 'Traefik services as backends of a weighted service (no per-server request metrics exist)',
     poolLabels: pool,
     backendLabel: backend,
     queries,
-    scrape: createExtractor({
-      poolLabels: pool,
-      backendLabel: backend,
+    scrape: {
       fixedPool: { job: options.job ?? 'traefik' },
       requests: [{ metric: m.requests }],
       errors: { metric: m.requests, where: (l) => (l.code ?? '').startsWith('5') },
       sessions: { metric: m.openConnections },
       health: { metric: m.serverUp, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
-    }),
-  };
+    },
+  });
 }
