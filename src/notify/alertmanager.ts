@@ -13,7 +13,7 @@ import { registerSecret } from '../util/redact.js';
 import type { Notification } from './notification.js';
 import { ruleTitle } from './notification.js';
 import type { Notifier, SendResult } from './notifier.js';
-import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody } from './http.js';
+import { checkHeaders, checkName, checkTimeout, checkUrl, configError, postJson, shortBody } from './http.js';
 import { expandTemplate, forecastLine, prometheusGraphUrl } from './format.js';
 
 export interface AlertmanagerOptions {
@@ -120,13 +120,7 @@ export class AlertmanagerNotifier implements Notifier {
     }
     if (!opts.clock) throw configError(`${this.name}: clock is required`);
     if (opts.basicAuth && opts.bearerToken) throw configError(`${this.name}: use basicAuth or bearerToken, not both`);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) {
-      if (typeof v !== 'string') throw configError(`${this.name}: header ${k} must be a string`);
-      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw configError(`${this.name}: header name ${JSON.stringify(k)} is invalid`);
-      registerSecret(v);
-      headers[k] = v;
-    }
+    const headers = checkHeaders(this.name, opts.headers);
     if (opts.basicAuth) {
       if (typeof opts.basicAuth.username !== 'string' || typeof opts.basicAuth.password !== 'string' || opts.basicAuth.username === '') {
         throw configError(`${this.name}: basicAuth needs username and password`);

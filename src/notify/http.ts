@@ -6,7 +6,7 @@
 // even without Retry-After). Every message leaving this file is redacted.
 
 import axios, { type AxiosRequestConfig } from 'axios';
-import { redactText } from '../util/redact.js';
+import { redactText, registerSecret } from '../util/redact.js';
 import { SkewwatchError } from '../util/errors.js';
 import type { SendFailure, SendResult } from './notifier.js';
 
@@ -170,6 +170,18 @@ export function checkUrl(sink: string, option: string, value: unknown): URL {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw configError(`${sink}: ${option} must be an http(s) URL`);
   return u;
+}
+
+/** Validates extra request headers; their values are secrets (tokens, tenant ids). */
+export function checkHeaders(sink: string, given: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(given ?? {})) {
+    if (typeof v !== 'string') throw configError(`${sink}: header ${k} must be a string`);
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw configError(`${sink}: header name ${JSON.stringify(k)} is invalid`);
+    registerSecret(v);
+    headers[k] = v;
+  }
+  return headers;
 }
 
 export function checkTimeout(sink: string, value: number | undefined, dflt: number): number {

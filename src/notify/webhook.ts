@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
 import type { Notification } from './notification.js';
 import type { Notifier, SendResult } from './notifier.js';
-import { checkName, checkTimeout, checkUrl, configError, postJson } from './http.js';
+import { checkHeaders, checkName, checkTimeout, checkUrl, configError, postJson } from './http.js';
 
 export interface WebhookOptions {
   /** Sink name. Default "webhook". */
@@ -52,13 +52,7 @@ export class WebhookNotifier implements Notifier {
     }
     checkUrl(this.name, 'url', opts.url);
     if (!opts.clock) throw configError(`${this.name}: clock is required`);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) {
-      if (typeof v !== 'string') throw configError(`${this.name}: header ${k} must be a string`);
-      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) throw configError(`${this.name}: header name ${JSON.stringify(k)} is invalid`);
-      registerSecret(v);
-      headers[k] = v;
-    }
+    const headers = checkHeaders(this.name, opts.headers);
     this.url = opts.url;
     this.clock = opts.clock;
     this.headers = headers;
