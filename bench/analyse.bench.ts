@@ -17,8 +17,8 @@
 // survive (allocation, promotion, GC) is measured, not only the scan.
 // All three figures are medians of RUNS runs after WARMUP runs.
 
-import { analyseSnapshot, appendHistory, DEFAULT_ANALYSIS_OPTIONS, EMPTY_HISTORY } from '../src/core/analyse.js';
-import { historyPoints } from '../src/core/history.js';
+import { analyseSnapshot, appendHistory, DEFAULT_ANALYSIS_OPTIONS, EMPTY_HISTORY } from '../src/core/analysis/analyse.js';
+import { historyPoints } from '../src/core/analysis/history.js';
 import type { BackendSample, PoolHistory, PoolSample, PoolVerdict, Snapshot } from '../src/core/types.js';
 import { prng } from '../src/util/prng.js';
 

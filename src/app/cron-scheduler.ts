@@ -3,14 +3,9 @@
 // as IntervalScheduler: a run that is still going when the next tick comes
 // makes that tick skipped and reported, never queued.
 import cron, { type ScheduledTask } from 'node-cron';
+import { cronProblem } from '../config/cron.js';
 import { settleWithin, type SchedulerHooks } from './scheduler.js';
 
-/** Why a cron expression is invalid, or null when it is valid. */
-export function cronProblem(expression: string): string | null {
-  const r = cron.validateDetailed(expression);
-  if (r.valid) return null;
-  return r.errors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'invalid cron expression';
-}
 
 export class CronScheduler {
   private task: ScheduledTask | null = null;

@@ -3,10 +3,10 @@
 // schedules); time comes from the Clock, so tests drive it step by step.
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { analyseSnapshot } from '../core/analyse.js';
-import type { AnalysisOptions } from '../core/options.js';
-import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState, type PlannedNotification } from '../core/evaluator.js';
-import type { Silence } from '../core/rule-match.js';
+import { analyseSnapshot } from '../core/analysis/analyse.js';
+import type { AnalysisOptions } from '../core/analysis/options.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState, type PlannedNotification } from '../core/alerting/evaluator.js';
+import type { Silence } from '../core/alerting/rule-match.js';
 import type { PoolHistory, PoolVerdict, Snapshot } from '../core/types.js';
 import { Outbox, type DeliverySummary, type OutboxOptions } from '../notify/outbox.js';
 import type { Notifier } from '../notify/notifier.js';

@@ -12,7 +12,9 @@ export interface CommandIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export class UsageError extends Error {}
+import { UsageError } from '../util/errors.js';
+
+export { UsageError };
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

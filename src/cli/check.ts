@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { buildAnalysisOptions, buildEvaluatorContext, buildSource } from '../app/build.js';
-import { analyseSnapshot } from '../core/analyse.js';
-import { evaluateCycle, INITIAL_EVALUATOR_STATE } from '../core/evaluator.js';
+import { analyseSnapshot } from '../core/analysis/analyse.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE } from '../core/alerting/evaluator.js';
 import type { Snapshot } from '../core/types.js';
 import { systemClock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';

@@ -6,7 +6,7 @@ import { loadRange } from '../replay/range-loader.js';
 import { readRecording, type RecordedCycle } from '../replay/recording.js';
 import { Replayer, type ReplayResult } from '../replay/engine.js';
 import { applyOverrides } from '../replay/overrides.js';
-import type { EvaluatorContext } from '../core/evaluator.js';
+import type { EvaluatorContext } from '../core/alerting/evaluator.js';
 import { parse, UsageError, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, type CommandIo } from './args.js';
 import { renderTable } from './table.js';
 

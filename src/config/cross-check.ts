@@ -3,7 +3,7 @@
 import type { RawConfig } from './schema.js';
 import type { RuleConfig } from './rules.js';
 import type { ConfigIssue } from './errors.js';
-import { cronProblem } from '../app/cron-scheduler.js';
+import { cronProblem } from './cron.js';
 
 /** Where a rule was written: its path in its file (e.g. "rules[0]") and the file (with line) of one of its keys. */
 export interface RuleOrigin {

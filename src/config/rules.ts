@@ -3,26 +3,9 @@
 // alerts/ and are validated by the same schema as inline rules.
 import { z } from 'zod';
 import { duration, regex } from './fields.js';
+import { RULE_STATS, REASON_CODES, type RuleConfig as CoreRuleConfig, type RuleCondition as CoreRuleCondition } from '../core/alerting/rule.js';
 
-/** Statistics a rule can test. Pool-level unless noted. */
-export const RULE_STATS = [
-  'severity',              // verdict severity: 0 ok, 1 warning, 2 critical
-  'peak_ratio',            // hottest backend's observed/expected share
-  'max_deviation_pp',      // largest share deviation in percentage points
-  'cv',                    // coefficient of variation of the ratios
-  'gini',                  // Gini coefficient of the ratios
-  'jain',                  // Jain's fairness index (use `below`)
-  'entropy',               // evenness against the expected distribution (use `below`)
-  'p_value',               // G-test p-value (use `below`)
-  'max_utilisation',       // hottest backend's CPU utilisation 0..1
-  'seconds_to_saturation', // forecast; rule holds only while a forecast exists (use `below`)
-  'total_rate',            // pool requests per second
-  'hot_count',             // number of backends flagged hot
-  'blind_cycles',          // source-level: consecutive failed collections (meta-alert)
-] as const;
-export type RuleStat = (typeof RULE_STATS)[number];
-
-export const REASON_CODES = ['skew', 'overweighted', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'no-healthy'] as const;
+export { RULE_STATS, REASON_CODES, type RuleStat } from '../core/alerting/rule.js';
 
 export const SINK_KINDS = ['slack', 'pagerduty', 'alertmanager'] as const;
 /** A sink reference: slack, pagerduty, alertmanager, or webhook:<name>. */
@@ -54,6 +37,8 @@ const condition = z
     }
   });
 export type RuleCondition = z.output<typeof condition>;
+// The schema must produce what the core evaluates (compile-time check).
+true satisfies (RuleCondition extends CoreRuleCondition ? true : false);
 
 const overridable = {
   when: condition.optional(),
@@ -88,6 +73,7 @@ export const ruleSchema = z.strictObject({
   overrides: z.array(override).default([]),
 });
 export type RuleConfig = z.output<typeof ruleSchema>;
+true satisfies (RuleConfig extends CoreRuleConfig ? true : false);
 export type RuleOverride = z.output<typeof override>;
 
 export const ruleFileSchema = z.strictObject({

@@ -156,7 +156,7 @@ export interface PoolVerdict {
  * first. Compact on purpose (it is kept for every pool and rebuilt every
  * cycle): backend names are stored once, points are runs of numbers in
  * blocks, and full blocks are shared, unchanged, by successive histories of
- * a pool (see src/core/history.ts). Plain JSON data: persisted in the state
+ * a pool (see src/core/analysis/history.ts). Plain JSON data: persisted in the state
  * file and restored with JSON.parse.
  */
 export interface PoolHistory {

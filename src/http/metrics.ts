@@ -2,7 +2,7 @@
 // one, so tests and embedders can create several daemons).
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { PoolVerdict } from '../core/types.js';
-import type { TrackedAlert } from '../core/evaluator.js';
+import type { TrackedAlert } from '../core/alerting/evaluator.js';
 
 export class SkewwatchMetrics {
   readonly registry: Registry;

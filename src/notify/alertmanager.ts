@@ -10,8 +10,8 @@
 
 import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
-import type { Notification } from './notification.js';
-import { ruleTitle } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
+import { ruleTitle } from '../core/alerting/notification.js';
 import type { Notifier, SendResult } from './notifier.js';
 import { checkHeaders, checkName, checkTimeout, checkUrl, configError, postJson, shortBody } from './http.js';
 import { expandTemplate, forecastLine, prometheusGraphUrl } from './format.js';

@@ -3,7 +3,7 @@
 // Pure functions of their arguments.
 
 import type { BackendStat, PoolVerdict } from '../core/types.js';
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 
 /** "45s", "12m", "2h", "2h 5m", "3d 4h". */
 export function formatDuration(ms: number): string {

@@ -1,7 +1,7 @@
 // The delivery half of alerting: notifications, the Notifier interface, the
 // four integrations and the durable outbox.
-export type { Notification, NotificationKind, NotificationSeverity } from './notification.js';
-export { notificationProblem, ruleTitle } from './notification.js';
+export type { Notification, NotificationKind, NotificationSeverity } from '../core/alerting/notification.js';
+export { notificationProblem, ruleTitle } from '../core/alerting/notification.js';
 export type { Notifier, SendResult, SendFailure, RateLimit } from './notifier.js';
 export { classifyResponse, classifyError, parseRetryAfter, isRetryableStatus, postJson } from './http.js';
 export type { HttpOutcome, ClassifyOptions } from './http.js';

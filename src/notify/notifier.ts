@@ -2,7 +2,7 @@
 // A Notifier never throws for delivery problems: it returns a SendResult
 // saying whether the outbox should try again.
 
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 
 export type SendResult =
   | { readonly ok: true }

@@ -4,7 +4,7 @@
 // sending half an alert.
 
 import { SkewwatchError } from '../util/errors.js';
-import { notificationProblem, type Notification } from './notification.js';
+import { notificationProblem, type Notification } from '../core/alerting/notification.js';
 
 export interface OutboxEntry {
   readonly notification: Notification;

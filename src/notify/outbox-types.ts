@@ -3,7 +3,7 @@
 
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, RateLimit } from './notifier.js';
 import type { RetryPolicy } from './retry.js';
 

@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { errorMessage, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, SendResult } from './notifier.js';
 import type { DeliveryOutcome, DeliveryResult, DeliverySummary, EnqueueResult, OutboxOptions } from './outbox-types.js';
 import { backoffDelay, checkRetryPolicy, DEFAULT_RETRY_POLICY, TokenBucket, type RetryPolicy } from './retry.js';

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
-import type { Notification } from './notification.js';
-import { ruleTitle } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
+import { ruleTitle } from '../core/alerting/notification.js';
 import type { Notifier, RateLimit, SendResult } from './notifier.js';
 import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody, type HttpOutcome } from './http.js';
 import { expandTemplate, firingFor, forecastLine, formatDuration, prometheusGraphUrl, runbookUrl, selectBackends, truncate } from './format.js';

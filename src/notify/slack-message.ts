@@ -5,8 +5,8 @@
 // The top-level `text` is the notification fallback shown in push messages.
 
 import type { PoolVerdict } from '../core/types.js';
-import type { Notification } from './notification.js';
-import { ruleTitle } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
+import { ruleTitle } from '../core/alerting/notification.js';
 import {
   expandTemplate,
   firingFor,

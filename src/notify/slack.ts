@@ -8,7 +8,7 @@
 
 import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, RateLimit, SendResult } from './notifier.js';
 import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody } from './http.js';
 import { renderSlackMessage, type SlackRenderOptions } from './slack-message.js';

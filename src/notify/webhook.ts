@@ -4,7 +4,7 @@
 
 import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
-import type { Notification } from './notification.js';
+import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, SendResult } from './notifier.js';
 import { checkHeaders, checkName, checkTimeout, checkUrl, configError, postJson } from './http.js';
 

@@ -1,9 +1,9 @@
 // Replays cycles through exactly the functions the daemon runs
 // (analyseSnapshot, evaluateCycle) and reports each alert's transitions.
-import { analyseSnapshot } from '../core/analyse.js';
-import type { AnalysisOptions } from '../core/options.js';
-import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState } from '../core/evaluator.js';
-import type { AlertPhase } from '../core/lifecycle.js';
+import { analyseSnapshot } from '../core/analysis/analyse.js';
+import type { AnalysisOptions } from '../core/analysis/options.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState } from '../core/alerting/evaluator.js';
+import type { AlertPhase } from '../core/alerting/lifecycle.js';
 import type { PoolHistory } from '../core/types.js';
 import type { RecordedCycle } from './recording.js';
 

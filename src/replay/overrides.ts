@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { LoadedConfig } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
 import { configSchema } from '../config/schema.js';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../util/errors.js';
 
 const DURATION_KEYS = new Set(['for', 'keep_firing_for', 'repeat_interval']);
 

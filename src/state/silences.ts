@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Silence } from '../core/rule-match.js';
+import type { Silence } from '../core/alerting/rule-match.js';
 import type { SilenceConfig } from '../config/schema.js';
 import { SkewwatchError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';

@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { EvaluatorState } from '../core/evaluator.js';
+import type { EvaluatorState } from '../core/alerting/evaluator.js';
 import type { PoolHistory } from '../core/types.js';
 import { SkewwatchError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';

@@ -30,3 +30,6 @@ export function isSkewwatchError(e: unknown, kind?: SkewwatchErrorKind): e is Sk
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A command line the user got wrong: printed without a stack trace, exit 2. */
+export class UsageError extends Error {}

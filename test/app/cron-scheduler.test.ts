@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { CronScheduler, cronProblem } from '../../src/app/cron-scheduler.js';
+import { CronScheduler } from '../../src/app/cron-scheduler.js';
+import { cronProblem } from '../../src/config/cron.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/errors.js';
 

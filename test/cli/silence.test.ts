@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli.js';
 import { readSilenceFile } from '../../src/state/silences.js';
-import { isSilenced } from '../../src/core/rule-match.js';
+import { isSilenced } from '../../src/core/alerting/rule-match.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   let out = '';

@@ -1,6 +1,6 @@
 // Builders for core tests: compact pool samples, histories and a verdict walker.
 import type { BackendSample, PoolHistory, PoolSample, Health } from '../../src/core/types.js';
-import { buildHistory, historyPoints, UNKNOWN } from '../../src/core/history.js';
+import { buildHistory, historyPoints, UNKNOWN } from '../../src/core/analysis/history.js';
 import { prng } from '../../src/util/prng.js';
 
 export { prng };

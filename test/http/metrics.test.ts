@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkewwatchMetrics } from '../../src/http/metrics.js';
 import { startHttpServer, parseListen, type HttpServerHandle, type StatusProvider } from '../../src/http/server.js';
-import type { TrackedAlert } from '../../src/core/evaluator.js';
-import type { AlertPhase } from '../../src/core/lifecycle.js';
+import type { TrackedAlert } from '../../src/core/alerting/evaluator.js';
+import type { AlertPhase } from '../../src/core/alerting/lifecycle.js';
 import type { BackendStat, PoolVerdict } from '../../src/core/types.js';
 import { verdict } from '../fakes/verdict.js';
 

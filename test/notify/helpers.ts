@@ -4,7 +4,7 @@
 import type { BackendStat, PoolVerdict } from '../../src/core/types.js';
 import type { Clock } from '../../src/util/clock.js';
 import { createLogger, type Logger } from '../../src/util/logger.js';
-import type { Notification } from '../../src/notify/notification.js';
+import type { Notification } from '../../src/core/alerting/notification.js';
 
 export const T0 = Date.parse('2026-11-21T09:00:00Z');
 

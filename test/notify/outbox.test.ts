@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox, type DeliveryResult } from '../../src/notify/outbox.js';
 import type { Notifier, SendResult } from '../../src/notify/notifier.js';
-import type { Notification } from '../../src/notify/notification.js';
+import type { Notification } from '../../src/core/alerting/notification.js';
 import { SlackNotifier } from '../../src/notify/slack.js';
 import { PagerDutyNotifier } from '../../src/notify/pagerduty.js';
 import { isSkewwatchError } from '../../src/util/errors.js';

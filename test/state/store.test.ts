@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { FileStateStore, STATE_VERSION, type PersistedState } from '../../src/state/store.js';
 import { createLogger } from '../../src/util/logger.js';
-import { INITIAL_EVALUATOR_STATE } from '../../src/core/evaluator.js';
+import { INITIAL_EVALUATOR_STATE } from '../../src/core/alerting/evaluator.js';
 
 function logCapture() {
   const lines: Array<Record<string, unknown>> = [];

@@ -4,7 +4,7 @@
 // neighbour, an expensive client pinned by content, a runaway process), and
 // the verdict says so instead of blaming the balancer.
 
-import type { CpuStats } from './types.js';
+import type { CpuStats } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
 import { coefficientOfVariation, pearson } from './dispersion.js';

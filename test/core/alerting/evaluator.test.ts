@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorState, type EvaluatorContext, type PlannedNotification } from '../../src/core/evaluator.js';
-import { ruleFileSchema, type RuleConfig } from '../../src/config/rules.js';
-import { dedupKey } from '../../src/core/dedup.js';
-import type { Silence } from '../../src/core/rule-match.js';
-import type { Severity } from '../../src/core/types.js';
-import { verdict } from '../fakes/verdict.js';
+import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorState, type EvaluatorContext, type PlannedNotification } from '../../../src/core/alerting/evaluator.js';
+import { ruleFileSchema, type RuleConfig } from '../../../src/config/rules.js';
+import { dedupKey } from '../../../src/core/alerting/dedup.js';
+import type { Silence } from '../../../src/core/alerting/rule-match.js';
+import type { Severity } from '../../../src/core/types.js';
+import { verdict } from '../../fakes/verdict.js';
 
 const rules: RuleConfig[] = ruleFileSchema.parse({
   rules: [

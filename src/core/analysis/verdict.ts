@@ -20,7 +20,7 @@
 // Explanations for ok pools are constants: the benchmark analyses 10,000
 // pools per cycle and nobody reads "ok" lines.
 
-import type { PoolHistory, ReasonCode, Severity, Forecast } from './types.js';
+import type { PoolHistory, ReasonCode, Severity, Forecast } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
 import { MARKS, type SkewResult } from './skew.js';

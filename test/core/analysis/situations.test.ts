@@ -2,9 +2,9 @@
 // commented row each: what the verdict must say.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../src/core/analyse.js';
-import type { PoolHistory, PoolSample, ReasonCode, Severity } from '../../src/core/types.js';
-import { historyOf, jitter, numbersIn, pool } from './build.js';
+import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../../src/core/analysis/analyse.js';
+import type { PoolHistory, PoolSample, ReasonCode, Severity } from '../../../src/core/types.js';
+import { historyOf, jitter, numbersIn, pool } from '../build.js';
 
 const NOW = 1_700_000_000_000;
 const even = (n: number, r = 10) => Array.from({ length: n }, () => r);

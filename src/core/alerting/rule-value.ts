@@ -1,8 +1,8 @@
 // What a rule's condition reads from a verdict, and whether it holds.
 // Pure. `null` means "no data": the lifecycle holds state on null, because
 // missing data is never evidence of recovery.
-import type { RuleCondition, RuleStat } from '../config/rules.js';
-import type { PoolVerdict } from './types.js';
+import type { RuleCondition, RuleStat } from './rule.js';
+import type { PoolVerdict } from '../types.js';
 
 const SEVERITY_RANK = { ok: 0, warning: 1, critical: 2 } as const;
 

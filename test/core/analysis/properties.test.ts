@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../src/core/analyse.js';
-import type { BackendSample, Health, PoolSample } from '../../src/core/types.js';
-import { historyOf, numbersIn } from './build.js';
+import { analysePool, DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY } from '../../../src/core/analysis/analyse.js';
+import type { BackendSample, Health, PoolSample } from '../../../src/core/types.js';
+import { historyOf, numbersIn } from '../build.js';
 
 const NOW = 1_700_000_000_000;
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));

@@ -10,7 +10,7 @@
 // until the next preparePool call. analysePool consumes it synchronously and
 // copies what it returns into fresh objects, so nothing outside sees reuse.
 
-import type { Health, PoolSample } from './types.js';
+import type { Health, PoolSample } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { Scratch } from './scratch.js';
 

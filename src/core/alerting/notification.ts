@@ -1,7 +1,7 @@
 // What the alert lifecycle hands to the delivery pipeline. Plain data
 // (JSON-serialisable) because it is persisted inside the outbox.
 
-import type { PoolVerdict } from '../core/types.js';
+import type { PoolVerdict } from '../types.js';
 
 export type NotificationKind = 'trigger' | 'resolve' | 'repeat';
 export type NotificationSeverity = 'info' | 'warning' | 'critical';

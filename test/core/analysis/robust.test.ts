@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mad, median, medianBucketed, medianInPlace, modifiedZ, selectInPlace, theilSen } from '../../src/core/robust.js';
-import { coefficientOfVariation, gini, jainIndex, pearson } from '../../src/core/dispersion.js';
+import { mad, median, medianBucketed, medianInPlace, modifiedZ, selectInPlace, theilSen } from '../../../src/core/analysis/robust.js';
+import { coefficientOfVariation, gini, jainIndex, pearson } from '../../../src/core/analysis/dispersion.js';
 
 const values = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 60 });
 

@@ -10,7 +10,7 @@
 // when a backend saturates unless its capacity is known, and guessing would
 // page on healthy growth. The verdict still reports skew and 'pouring'.
 
-import type { Forecast, PoolHistory } from './types.js';
+import type { Forecast, PoolHistory } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { theilSen } from './robust.js';
 import { columnOf, strideOf, usable, UTIL } from './history.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { chiSquareSurvival, gammaP, gammaQ, logGamma } from '../../src/core/special.js';
+import { chiSquareSurvival, gammaP, gammaQ, logGamma } from '../../../src/core/analysis/special.js';
 
 // [df, x, P(χ² ≥ x)]: critical values from standard tables (e.g. NIST/SEMATECH
 // e-Handbook 1.3.6.7.4), reference p-values from scipy.stats.chi2.sf.

@@ -15,7 +15,7 @@
 // types enforce). Request rates are not kept: their only reader (verdict:
 // "did a pool with nothing up just have traffic?") needs one flag per point.
 
-import type { PoolHistory, PoolSample } from './types.js';
+import type { PoolHistory, PoolSample } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './prepare.js';
 

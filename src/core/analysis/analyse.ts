@@ -7,7 +7,7 @@
 // backend) → decide (severity, reasons, explanation). docs/statistics.md
 // explains each statistic for on-call engineers.
 
-import type { BackendStat, PoolHistory, PoolSample, PoolVerdict, Snapshot } from './types.js';
+import type { BackendStat, PoolHistory, PoolSample, PoolVerdict, Snapshot } from '../types.js';
 import { DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from './options.js';
 import { LAYOUT, healthOf, preparePool, type PreparedPool } from './prepare.js';
 import { analyseSkew, MARKS } from './skew.js';

@@ -1,10 +1,10 @@
 // Saturation forecast on synthetic histories.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forecastBackend } from '../../src/core/forecast.js';
-import { DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY, analysePool } from '../../src/core/analyse.js';
-import type { PoolHistory } from '../../src/core/types.js';
-import { historyOf, pool, prng, type NamedPoint } from './build.js';
+import { forecastBackend } from '../../../src/core/analysis/forecast.js';
+import { DEFAULT_ANALYSIS_OPTIONS as O, EMPTY_HISTORY, analysePool } from '../../../src/core/analysis/analyse.js';
+import type { PoolHistory } from '../../../src/core/types.js';
+import { historyOf, pool, prng, type NamedPoint } from '../build.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -13,7 +13,7 @@
 // zMinBackends or more comparable backends (below that a median/MAD of 2–4
 // values says nothing). The pool is skewed when any candidate exists.
 
-import type { PoolStats } from './types.js';
+import type { PoolStats } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
 import { chiSquareSurvival } from './special.js';

@@ -1,11 +1,11 @@
 // appendHistory / analyseSnapshot: pure, bounded, ordered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyseSnapshot, appendHistory, DEFAULT_ANALYSIS_OPTIONS as O, resolveAnalysisOptions } from '../../src/core/analyse.js';
-import { analysePool, EMPTY_HISTORY } from '../../src/core/analyse.js';
-import type { PoolHistory, PoolSample } from '../../src/core/types.js';
-import { pool, utilisationOf } from './build.js';
-import { HISTORY_BLOCK, historyPoints as pts } from '../../src/core/history.js';
+import { analyseSnapshot, appendHistory, DEFAULT_ANALYSIS_OPTIONS as O, resolveAnalysisOptions } from '../../../src/core/analysis/analyse.js';
+import { analysePool, EMPTY_HISTORY } from '../../../src/core/analysis/analyse.js';
+import type { PoolHistory, PoolSample } from '../../../src/core/types.js';
+import { pool, utilisationOf } from '../build.js';
+import { HISTORY_BLOCK, historyPoints as pts } from '../../../src/core/analysis/history.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -2,9 +2,9 @@
 // state -> next alert state + notifications to enqueue. Pure: no I/O, no
 // clock; the daemon, `check` and `replay` all run exactly this function, so
 // a replay produces what the live daemon would have.
-import type { RuleConfig } from '../config/rules.js';
-import type { Notification, NotificationKind } from '../notify/notification.js';
-import type { PoolVerdict } from './types.js';
+import type { RuleConfig } from './rule.js';
+import type { Notification, NotificationKind } from './notification.js';
+import type { PoolVerdict } from '../types.js';
 import { INITIAL_ALERT_STATE, isActive, step, type AlertState } from './lifecycle.js';
 import { effectiveRule, isSilenced, type EffectiveRule, type Silence } from './rule-match.js';
 import { evaluateCondition, conditionHolds } from './rule-value.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { step, INITIAL_ALERT_STATE, type AlertState, type AlertPhase, type LifecycleEvent } from '../../src/core/lifecycle.js';
+import { step, INITIAL_ALERT_STATE, type AlertState, type AlertPhase, type LifecycleEvent } from '../../../src/core/alerting/lifecycle.js';
 
 type Row = [t: number, input: boolean | null, phase: AlertPhase, event: LifecycleEvent, why: string];
 

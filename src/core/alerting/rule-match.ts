@@ -1,5 +1,5 @@
 // Which rules apply to which pool, with per-pool overrides, and silences.
-import type { RuleConfig, RuleCondition } from '../config/rules.js';
+import type { RuleConfig, RuleCondition } from './rule.js';
 
 /** A rule as it applies to one pool, after the first matching override. */
 export interface EffectiveRule {
