@@ -27,6 +27,23 @@ export interface BackendSample {
   readonly queue?: number;
   /** 5xx responses per second attributed to this backend, when known. */
   readonly errorRate?: number;
+  /**
+   * A backup server (HAProxy `backup`): by design it takes traffic only when
+   * no primary is up, so it is not expected to share the load otherwise.
+   */
+  readonly backup?: boolean;
+  /**
+   * Seconds since the backend's health last changed, when the source knows
+   * (HAProxy `haproxy_server_last_state_change_seconds`). A backend that came
+   * up within the rate window is still warming up.
+   */
+  readonly stateAgeSeconds?: number;
+  /** Average response time in seconds as the balancer measures it (HAProxy `haproxy_server_response_time_average_seconds`). */
+  readonly responseTime?: number;
+  /** Sessions/connections open to this backend at the balancer now (HAProxy `haproxy_server_current_sessions`). */
+  readonly sessions?: number;
+  /** Configured limit of concurrent sessions (HAProxy `maxconn`, `haproxy_server_limit_sessions`), when set. */
+  readonly sessionLimit?: number;
 }
 
 /** All backends behind one balancer backend/service at one instant. */
@@ -59,6 +76,7 @@ export type ReasonCode =
   | 'pouring'         // most of the pool's traffic lands on a backend that should share it
   | 'queueing'        // requests are waiting in the balancer queue for a hot backend
   | 'cpu-not-traffic' // CPU is skewed while requests are not: look past the balancer
+  | 'strained'        // the balancer itself shows a backend at its limit (response time, sessions vs limit) while it takes a concentrated share
   | 'no-healthy';     // nothing is up to take traffic
 
 export interface BackendStat {
@@ -145,6 +163,12 @@ export interface PoolVerdict {
   readonly missing?: readonly string[];
   readonly hot: readonly string[];
   readonly starved: readonly string[];
+  /**
+   * True when this cycle's data cannot judge the pool (e.g. every rate was
+   * invalid after an exporter restart): the alert lifecycle treats it as
+   * missing data and holds state, never as recovery.
+   */
+  readonly dataGap?: boolean;
   readonly stats: PoolStats;
   readonly cpu: CpuStats;
   readonly forecast: Forecast | null;
