@@ -126,6 +126,8 @@ test('no duplicate Slack message after a restart while firing', async () => {
   await runCycles(first.d, clock, 90);
   const before = slack.messages.length;
   assert.equal(before, 1, slack.summary()); // the critical trigger (the warning is inhibited by it)
+  const alerts = (first.d.status(clock.now()) as { alerts: Array<{ rule: string; state: string; inhibitedBy: string | null }> }).alerts;
+  assert.deepEqual(alerts.find((a) => a.rule === 'TrafficSkew'), { ...alerts.find((a) => a.rule === 'TrafficSkew'), state: 'firing', inhibitedBy: 'TrafficSkewCritical' }, '/api/v1/status says why the warning is quiet');
   const second = daemon(script, clock, store);
   await runCycles(second.d, clock, 120);
   assert.equal(slack.messages.length, before, 'the restarted daemon does not announce the same alerts again');
