@@ -19,7 +19,7 @@ export interface OutboxEntry {
   lastStatus?: number;
   /** When the entry entered the outbox; maxAge counts from here. */
   readonly enqueuedAt: number;
-  /** Global enqueue order; per sink and dedup key, lower seq is sent first. */
+  /** Global enqueue order; per sink and dedup key (a lane), lower seq is sent first. */
   readonly seq: number;
 }
 
@@ -38,6 +38,8 @@ export interface OutboxState {
   readonly seq: number;
   readonly entries: readonly OutboxEntry[];
   readonly done: readonly DoneRecord[];
+  /** Sinks that asked us to wait (Retry-After), so a restart keeps honouring it. */
+  readonly sinks?: Readonly<Record<string, { readonly pausedUntil: number }>>;
 }
 
 const DONE_OUTCOMES: readonly string[] = ['sent', 'failed_final', 'dropped_expired', 'dropped_overflow', 'superseded'];
@@ -90,7 +92,17 @@ export function parseOutboxState(json: unknown): OutboxState {
     if (typeof x.outcome !== 'string' || !DONE_OUTCOMES.includes(x.outcome)) fail(`done[${i}].outcome is invalid`);
     return { id: x.id, sink: x.sink, at: x.at, outcome: x.outcome as DoneOutcome };
   });
-  return { version: 1, seq: s.seq, entries, done };
+  let sinks: Record<string, { pausedUntil: number }> | undefined;
+  if (s.sinks !== undefined) {
+    if (typeof s.sinks !== 'object' || s.sinks === null || Array.isArray(s.sinks)) fail('sinks must be an object');
+    sinks = {};
+    for (const [name, p] of Object.entries(s.sinks as Record<string, unknown>)) {
+      const x = p as Record<string, unknown> | null;
+      if (typeof x !== 'object' || x === null || !finite(x.pausedUntil)) fail(`sinks.${name}.pausedUntil must be a number`);
+      sinks[name] = { pausedUntil: x.pausedUntil };
+    }
+  }
+  return { version: 1, seq: s.seq, entries, done, ...(sinks ? { sinks } : {}) };
 }
 
 function safeParse(text: string): unknown {

@@ -3,9 +3,14 @@
 // successful send (recorded as done), a final failure, or maxAge. Time comes
 // from the injected clock; nothing here sleeps.
 //
-// Per sink and dedup key, entries go out in enqueue order: a resolve is never
-// sent before its trigger. A newer 'repeat' or a 'resolve' supersedes queued
-// 'repeat's for the same key and sink (only the latest reminder matters).
+// Retries are per dedup key, as Alertmanager retries each aggregation group
+// on its own: a notification that keeps failing (a receiver that 500s on one
+// payload, a body that times out) backs off alone while the other alerts on
+// the same sink go out. Within one (sink, dedup key) lane entries go out in
+// enqueue order, one at a time: a resolve is never sent before its trigger.
+// A newer 'repeat' or a 'resolve' supersedes queued 'repeat's of the same lane.
+// The sink as a whole waits only when the receiver says so (Retry-After), for
+// its rate limit, or for its concurrency limit.
 
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -20,12 +25,21 @@ import { cloneEntry, parseOutboxState, type DoneOutcome, type DoneRecord, type O
 export type { OutboxEntry, OutboxState, DoneRecord } from './outbox-state.js';
 export type { DeliveryOutcome, DeliveryResult, DeliverySummary, OutboxOptions, EnqueueResult } from './outbox-types.js';
 
+/** Sends in flight at once per sink unless the notifier or the options say otherwise. */
+export const DEFAULT_SINK_CONCURRENCY = 4;
+/** Sends per sink in one round at most, so that a round (and the state save after it) never waits on a long queue. */
+export const MAX_SENDS_PER_ROUND = 64;
+
 interface SinkRuntime {
   readonly notifier: Notifier;
   readonly bucket: TokenBucket | null;
+  readonly concurrency: number;
+  /** The receiver asked us to wait (Retry-After) until then: nothing is sent to it before. */
   pausedUntil: number;
   /** Last failure signature, to log on change instead of on every retry. */
   failing: string | null;
+  /** (dedup key) -> entries in enqueue order; the head is the only one that may be sent. */
+  readonly lanes: Map<string, OutboxEntry[]>;
 }
 
 const MAX_DONE = 20_000;
@@ -39,7 +53,12 @@ export class Outbox {
   private readonly maxEntries: number;
   private readonly doneRetentionMs: number;
   private readonly sinks = new Map<string, SinkRuntime>();
-  private entries: OutboxEntry[] = [];
+  /** Every queued entry, in seq (enqueue) order. */
+  private readonly entries = new Set<OutboxEntry>();
+  /** Lanes of sinks that are not configured (any more): dropped in the next round. */
+  private readonly orphans: OutboxEntry[] = [];
+  /** `${sink}\0${id}` of queued entries, for idempotent enqueue. */
+  private readonly queuedIds = new Set<string>();
   private done = new Map<string, DoneRecord>();
   private seq = 0;
   private readonly inFlight = new Set<OutboxEntry>();
@@ -70,16 +89,27 @@ export class Outbox {
           throw new SkewwatchError('config', `outbox: rate limit of sink "${n.name}": ${errorMessage(e)}`);
         }
       }
-      this.sinks.set(n.name, { notifier: n, bucket, pausedUntil: 0, failing: null });
+      const concurrency = opts.concurrency?.[n.name] ?? n.concurrency ?? DEFAULT_SINK_CONCURRENCY;
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+        throw new SkewwatchError('config', `outbox: concurrency of sink "${n.name}" must be an integer from 1 to 64`);
+      }
+      this.sinks.set(n.name, { notifier: n, bucket, concurrency, pausedUntil: 0, failing: null, lanes: new Map() });
     }
     for (const k of Object.keys(opts.rateLimits ?? {})) {
       if (!this.sinks.has(k)) throw new SkewwatchError('config', `outbox: rate limit for unknown sink "${k}"`);
     }
+    for (const k of Object.keys(opts.concurrency ?? {})) {
+      if (!this.sinks.has(k)) throw new SkewwatchError('config', `outbox: concurrency for unknown sink "${k}"`);
+    }
     if (state) {
       this.seq = state.seq;
-      this.entries = state.entries.map(cloneEntry);
+      for (const e of [...state.entries].sort((a, b) => a.seq - b.seq)) this.add(cloneEntry(e));
       for (const d of state.done) this.done.set(doneKey(d.id, d.sink), d);
-      this.seq = Math.max(this.seq, ...this.entries.map((e) => e.seq + 1));
+      for (const e of this.entries) this.seq = Math.max(this.seq, e.seq + 1);
+      for (const [name, p] of Object.entries(state.sinks ?? {})) {
+        const rt = this.sinks.get(name);
+        if (rt) rt.pausedUntil = p.pausedUntil;
+      }
     }
   }
 
@@ -89,21 +119,35 @@ export class Outbox {
   }
 
   toJSON(): OutboxState {
+    const sinks: Record<string, { pausedUntil: number }> = {};
+    for (const [name, rt] of this.sinks) if (rt.pausedUntil > this.clock.now()) sinks[name] = { pausedUntil: rt.pausedUntil };
     return {
       version: 1,
       seq: this.seq,
-      entries: this.entries.map(cloneEntry),
+      entries: [...this.entries].map(cloneEntry),
       done: [...this.done.values()],
+      ...(Object.keys(sinks).length ? { sinks } : {}),
     };
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.size;
   }
 
   /** Copies of the queued entries, in enqueue order. */
   list(sink?: string): OutboxEntry[] {
-    return this.entries.filter((e) => sink === undefined || e.sink === sink).map(cloneEntry);
+    return [...this.entries].filter((e) => sink === undefined || e.sink === sink).map(cloneEntry);
+  }
+
+  /** Queued entries per configured sink (for the pending gauge; no copies). */
+  pendingBySink(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, rt] of this.sinks) {
+      let n = 0;
+      for (const lane of rt.lanes.values()) n += lane.length;
+      out[name] = n;
+    }
+    return out;
   }
 
   /** The sink names this outbox delivers to. */
@@ -121,39 +165,49 @@ export class Outbox {
     const queued: string[] = [];
     const duplicate: string[] = [];
     for (const sink of new Set(sinks)) {
-      if (this.done.has(doneKey(n.id, sink)) || this.entries.some((e) => e.sink === sink && e.notification.id === n.id)) {
+      const key = doneKey(n.id, sink);
+      if (this.done.has(key) || this.queuedIds.has(key)) {
         duplicate.push(sink);
         continue;
       }
       if (n.kind === 'repeat' || n.kind === 'resolve') this.supersedeRepeats(sink, n.dedupKey);
-      this.entries.push({ notification: n, sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ });
+      this.add({ notification: n, sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ });
       queued.push(sink);
     }
     this.enforceBound();
     return { queued, duplicate };
   }
 
-  /** Earliest time worth calling deliverDue again, or undefined when empty. */
+  /**
+   * Earliest time worth calling deliverDue again, or undefined when empty.
+   * Only the head of each lane counts (the entries behind it wait for it, not
+   * for the clock), so a loop sleeping until then never spins.
+   */
   nextDueAt(): number | undefined {
     const now = this.clock.now();
+    if (this.orphans.length > 0) return now;
     let min: number | undefined;
-    for (const e of this.entries) {
-      const rt = this.sinks.get(e.sink);
-      let t = e.nextAttemptAt;
-      if (rt) {
-        t = Math.max(t, rt.pausedUntil);
-        if (rt.bucket && t <= now) t = Math.max(t, rt.bucket.nextAvailableAt(now));
+    for (const rt of this.sinks.values()) {
+      let sinkMin: number | undefined;
+      for (const lane of rt.lanes.values()) {
+        const head = lane[0]!;
+        if (this.inFlight.has(head)) continue;
+        if (sinkMin === undefined || head.nextAttemptAt < sinkMin) sinkMin = head.nextAttemptAt;
       }
+      if (sinkMin === undefined) continue;
+      let t = Math.max(sinkMin, rt.pausedUntil);
+      if (rt.bucket && t <= now) t = Math.max(t, rt.bucket.nextAvailableAt(now));
       if (min === undefined || t < min) min = t;
     }
     return min;
   }
 
   /**
-   * Send every due entry once through its notifier. Sinks run concurrently,
-   * entries of one sink one at a time in order. A retryable failure pauses
-   * that sink for the rest of the round (it is probably down). When `signal`
-   * aborts, no new sends start and interrupted ones stay queued unchanged.
+   * Send every due lane head once through its notifier (and the entries that
+   * become heads once their predecessor is sent). Sinks run concurrently;
+   * within a sink up to its concurrency limit of lanes at once, oldest first.
+   * A retryable failure backs off that lane only. When `signal` aborts, no
+   * new sends start and interrupted ones stay queued unchanged.
    */
   deliverDue(now: number = this.clock.now(), signal: AbortSignal = new AbortController().signal): Promise<DeliverySummary> {
     if (this.running) return this.running;
@@ -165,24 +219,10 @@ export class Outbox {
 
   private async round(now: number, signal: AbortSignal): Promise<DeliverySummary> {
     const results: DeliveryResult[] = [];
-    let deferred = 0;
     this.pruneDone(now);
     // Entries for sinks that are no longer configured (config changed across a restart).
-    for (const e of [...this.entries]) {
-      if (!this.sinks.has(e.sink)) this.finish(e, 'failed_final', results, { message: `sink "${e.sink}" is not configured` });
-    }
-    const bySink = new Map<string, OutboxEntry[]>();
-    for (const e of this.entries) {
-      if (this.inFlight.has(e)) continue;
-      const list = bySink.get(e.sink) ?? [];
-      list.push(e);
-      bySink.set(e.sink, list);
-    }
-    await Promise.all(
-      [...bySink.entries()].map(async ([sink, list]) => {
-        deferred += await this.deliverSink(this.sinks.get(sink)!, list.sort((a, b) => a.seq - b.seq), now, signal, results);
-      }),
-    );
+    for (const e of this.orphans.splice(0)) this.finish(e, 'failed_final', results, { message: `sink "${e.sink}" is not configured` });
+    const deferred = await Promise.all([...this.sinks.values()].map((rt) => this.deliverSink(rt, now, signal, results)));
     const count = (o: DeliveryOutcome) => results.filter((r) => r.outcome === o).length;
     return {
       sent: count('sent'),
@@ -191,66 +231,75 @@ export class Outbox {
       dropped_expired: count('dropped_expired'),
       dropped_overflow: count('dropped_overflow'),
       superseded: count('superseded'),
-      deferred,
+      deferred: deferred.reduce((a, b) => a + b, 0),
       results,
     };
   }
 
-  private async deliverSink(rt: SinkRuntime, list: OutboxEntry[], now: number, signal: AbortSignal, results: DeliveryResult[]): Promise<number> {
-    const blocked = new Set<string>();
-    let deferred = 0;
-    let halted = false;
-    for (const e of list) {
-      const key = e.notification.dedupKey;
-      if (e.nextAttemptAt > now) {
-        blocked.add(key);
-        continue;
-      }
-      if (this.clock.now() - e.enqueuedAt > this.policy.maxAgeMs) {
-        this.finish(e, 'dropped_expired', results, { message: `gave up after ${e.attempts} attempts: ${e.lastError ?? 'never sent'}` });
-        continue;
-      }
-      if (halted || signal.aborted || blocked.has(key)) {
-        deferred++;
-        blocked.add(key);
-        continue;
-      }
-      const t = this.clock.now();
-      if (rt.pausedUntil > t || (rt.bucket && !rt.bucket.take(t))) {
-        deferred++;
-        blocked.add(key);
-        halted = true;
-        continue;
-      }
-      const res = await this.attempt(rt.notifier, e, signal);
-      if (res.ok) {
-        this.finish(e, 'sent', results, {});
-        if (rt.failing !== null) {
-          this.log?.info({ sink: rt.notifier.name }, 'notification delivery recovered');
-          rt.failing = null;
+  /** The sink's workers; returns how many due heads were left waiting (rate limit, pause, concurrency, abort). */
+  private async deliverSink(rt: SinkRuntime, now: number, signal: AbortSignal, results: DeliveryResult[]): Promise<number> {
+    this.expire(rt, results);
+    const tried = new Set<OutboxEntry>();
+    let sends = 0;
+    let stop = false;
+    const worker = async (): Promise<void> => {
+      while (!stop && !signal.aborted && sends < MAX_SENDS_PER_ROUND) {
+        const t = this.clock.now();
+        if (rt.pausedUntil > t) return;
+        const e = this.nextHead(rt, Math.max(now, t), tried);
+        if (!e) return;
+        if (rt.bucket && !rt.bucket.take(t)) {
+          stop = true;
+          return;
         }
-        continue;
+        tried.add(e);
+        sends++;
+        await this.deliverOne(rt, e, signal, results);
       }
-      if (res.aborted) {
-        // Shutdown, not a failure: leave the entry exactly as it was.
-        deferred++;
-        halted = true;
-        continue;
-      }
-      const message = redactText(res.message);
-      if (!res.retryable) {
-        this.finish(e, 'failed_final', results, { message, ...(res.status !== undefined ? { status: res.status } : {}) });
-        this.log?.error(
-          { sink: rt.notifier.name, notificationId: e.notification.id, dedupKey: e.notification.dedupKey, status: res.status, error: message },
-          'notification dropped: final failure',
-        );
-        continue;
-      }
-      this.scheduleRetry(rt, e, res, message, results);
-      blocked.add(key);
-      halted = true;
+    };
+    await Promise.all(Array.from({ length: rt.concurrency }, worker));
+    let deferred = 0;
+    const t = Math.max(now, this.clock.now());
+    for (const lane of rt.lanes.values()) {
+      const head = lane[0]!;
+      if (!tried.has(head) && !this.inFlight.has(head) && head.nextAttemptAt <= t) deferred++;
     }
     return deferred;
+  }
+
+  /** The due lane head with the lowest seq that is not in flight and not yet tried this round. */
+  private nextHead(rt: SinkRuntime, now: number, tried: ReadonlySet<OutboxEntry>): OutboxEntry | undefined {
+    let best: OutboxEntry | undefined;
+    for (const lane of rt.lanes.values()) {
+      const head = lane[0]!;
+      if (head.nextAttemptAt > now || tried.has(head) || this.inFlight.has(head)) continue;
+      if (!best || head.seq < best.seq) best = head;
+    }
+    return best;
+  }
+
+  private async deliverOne(rt: SinkRuntime, e: OutboxEntry, signal: AbortSignal, results: DeliveryResult[]): Promise<void> {
+    const res = await this.attempt(rt.notifier, e, signal);
+    if (res.ok) {
+      this.finish(e, 'sent', results, {});
+      if (rt.failing !== null) {
+        this.log?.info({ sink: rt.notifier.name }, 'notification delivery recovered');
+        rt.failing = null;
+      }
+      return;
+    }
+    // Shutdown, not a failure: leave the entry exactly as it was.
+    if (res.aborted) return;
+    const message = redactText(res.message);
+    if (!res.retryable) {
+      this.finish(e, 'failed_final', results, { message, ...(res.status !== undefined ? { status: res.status } : {}) });
+      this.log?.error(
+        { sink: rt.notifier.name, notificationId: e.notification.id, dedupKey: e.notification.dedupKey, status: res.status, error: message },
+        'notification dropped: final failure',
+      );
+      return;
+    }
+    this.scheduleRetry(rt, e, res, message, results);
   }
 
   private async attempt(notifier: Notifier, e: OutboxEntry, signal: AbortSignal): Promise<SendResult> {
@@ -283,14 +332,16 @@ export class Outbox {
     const delay = backoffDelay(e.attempts, this.policy, this.random, res.retryAfterMs);
     // One last attempt at the deadline rather than silently skipping it.
     e.nextAttemptAt = Math.min(t + delay, e.enqueuedAt + this.policy.maxAgeMs);
-    // The sink is probably down (or throttling us): hold all its entries until
-    // this one's next attempt, so a dead receiver sees one probe per back-off
-    // interval instead of one request per queued notification.
-    rt.pausedUntil = Math.max(rt.pausedUntil, e.nextAttemptAt);
+    // Retry-After speaks for the receiver (throttled or unavailable), not for
+    // this payload: the whole sink waits. Any other failure backs off this lane only.
+    if (res.retryAfterMs !== undefined) rt.pausedUntil = Math.max(rt.pausedUntil, t + res.retryAfterMs);
     const signature = `${res.status ?? 'net'} ${message}`;
     if (rt.failing !== signature) {
       rt.failing = signature;
-      this.log?.warn({ sink: rt.notifier.name, status: res.status, attempts: e.attempts, retryInMs: e.nextAttemptAt - t, error: message }, 'notification delivery failing, will retry');
+      this.log?.warn(
+        { sink: rt.notifier.name, dedupKey: e.notification.dedupKey, status: res.status, attempts: e.attempts, retryInMs: e.nextAttemptAt - t, error: message },
+        'notification delivery failing, will retry',
+      );
     }
     this.report(results, {
       ...base(e),
@@ -301,9 +352,44 @@ export class Outbox {
     });
   }
 
+  /** Entries older than maxAge that are not being sent are given up (their last attempt was at the deadline). */
+  private expire(rt: SinkRuntime, results: DeliveryResult[]): void {
+    const t = this.clock.now();
+    for (const lane of [...rt.lanes.values()]) {
+      for (const e of [...lane]) {
+        if (!this.inFlight.has(e) && t - e.enqueuedAt > this.policy.maxAgeMs) {
+          this.finish(e, 'dropped_expired', results, { message: `gave up after ${e.attempts} attempts: ${e.lastError ?? 'never sent'}` });
+        }
+      }
+    }
+  }
+
+  private add(e: OutboxEntry): void {
+    this.entries.add(e);
+    this.queuedIds.add(doneKey(e.notification.id, e.sink));
+    const rt = this.sinks.get(e.sink);
+    if (!rt) {
+      this.orphans.push(e);
+      return;
+    }
+    const lane = rt.lanes.get(e.notification.dedupKey);
+    if (lane) lane.push(e);
+    else rt.lanes.set(e.notification.dedupKey, [e]);
+  }
+
+  private remove(e: OutboxEntry): void {
+    if (!this.entries.delete(e)) return;
+    this.queuedIds.delete(doneKey(e.notification.id, e.sink));
+    const rt = this.sinks.get(e.sink);
+    const lane = rt?.lanes.get(e.notification.dedupKey);
+    if (!rt || !lane) return;
+    const i = lane.indexOf(e);
+    if (i >= 0) lane.splice(i, 1);
+    if (lane.length === 0) rt.lanes.delete(e.notification.dedupKey);
+  }
+
   private finish(e: OutboxEntry, outcome: DoneOutcome, results: DeliveryResult[] | null, extra: { message?: string; status?: number }): void {
-    const i = this.entries.indexOf(e);
-    if (i >= 0) this.entries.splice(i, 1);
+    this.remove(e);
     const at = this.clock.now();
     this.done.set(doneKey(e.notification.id, e.sink), { id: e.notification.id, sink: e.sink, at, outcome });
     if (outcome === 'dropped_expired') {
@@ -322,16 +408,27 @@ export class Outbox {
   }
 
   private supersedeRepeats(sink: string, dedupKey: string): void {
-    for (const e of [...this.entries]) {
-      if (e.sink === sink && e.notification.dedupKey === dedupKey && e.notification.kind === 'repeat' && !this.inFlight.has(e)) {
+    const lane = this.sinks.get(sink)?.lanes.get(dedupKey);
+    for (const e of [...(lane ?? [])]) {
+      if (e.notification.kind === 'repeat' && !this.inFlight.has(e)) {
         this.finish(e, 'superseded', null, { message: 'a newer notification for the same alert replaced it' });
       }
     }
   }
 
   private enforceBound(): void {
-    while (this.entries.length > this.maxEntries) {
-      const victim = this.entries.find((e) => e.notification.kind === 'repeat' && !this.inFlight.has(e)) ?? this.entries.find((e) => !this.inFlight.has(e));
+    while (this.entries.size > this.maxEntries) {
+      let victim: OutboxEntry | undefined;
+      let oldest: OutboxEntry | undefined;
+      for (const e of this.entries) {
+        if (this.inFlight.has(e)) continue;
+        oldest ??= e;
+        if (e.notification.kind === 'repeat') {
+          victim = e;
+          break;
+        }
+      }
+      victim ??= oldest;
       if (!victim) return;
       this.finish(victim, 'dropped_overflow', null, { message: `outbox holds more than ${this.maxEntries} entries` });
       this.log?.error({ sink: victim.sink, notificationId: victim.notification.id }, 'notification dropped: outbox full');
