@@ -5,6 +5,7 @@
 
 import { SkewwatchError } from '../util/errors.js';
 import { notificationProblem, type Notification } from '../core/alerting/notification.js';
+import { listingProblem } from './compact-verdict.js';
 
 export interface OutboxEntry {
   readonly notification: Notification;
@@ -65,6 +66,8 @@ export function parseOutboxState(json: unknown): OutboxState {
     const x = e as Record<string, unknown>;
     const problem = notificationProblem(x.notification);
     if (problem) fail(`entries[${i}].notification: ${problem}`);
+    const listing = listingProblem((x.notification as { verdict?: unknown }).verdict);
+    if (listing) fail(`entries[${i}].notification: ${listing}`);
     if (typeof x.sink !== 'string' || x.sink === '') fail(`entries[${i}].sink must be a non-empty string`);
     for (const k of ['attempts', 'nextAttemptAt', 'enqueuedAt', 'seq'] as const) {
       if (!finite(x[k])) fail(`entries[${i}].${k} must be a number`);

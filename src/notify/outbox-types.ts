@@ -51,6 +51,14 @@ export interface OutboxOptions {
   readonly onResult?: (r: DeliveryResult) => void;
   /** Queue bound; beyond it the oldest entries are dropped (repeats first). Default 10000. */
   readonly maxEntries?: number;
+  /**
+   * Byte bound of the queued entries (their JSON in the state file). Beyond
+   * it, as beyond maxEntries, the oldest repeat, else the oldest entry, is
+   * dropped. Default 16 MiB (DEFAULT_MAX_BYTES).
+   */
+  readonly maxBytes?: number;
+  /** Up backends kept per stored verdict; default the most any notifier renders, at least 50. */
+  readonly listedBackends?: number;
   /** How long finished (id, sink) pairs are remembered to ignore re-enqueues. Default retry.maxAgeMs. */
   readonly doneRetentionMs?: number;
 }

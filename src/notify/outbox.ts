@@ -20,6 +20,7 @@ import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, SendResult } from './notifier.js';
 import type { DeliveryOutcome, DeliveryResult, DeliverySummary, EnqueueResult, OutboxOptions } from './outbox-types.js';
 import { backoffDelay, checkRetryPolicy, DEFAULT_RETRY_POLICY, TokenBucket, type RetryPolicy } from './retry.js';
+import { compactNotification, DEFAULT_LISTED_BACKENDS } from './compact-verdict.js';
 import { cloneEntry, parseOutboxState, type DoneOutcome, type DoneRecord, type OutboxEntry, type OutboxState } from './outbox-state.js';
 
 export type { OutboxEntry, OutboxState, DoneRecord } from './outbox-state.js';
@@ -43,6 +44,10 @@ interface SinkRuntime {
 }
 
 const MAX_DONE = 20_000;
+/** Default byte bound of the queued entries (their JSON in the state file). */
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+/** JSON of an entry beyond its notification (sink, attempts, times, last error). */
+const ENTRY_OVERHEAD_BYTES = 256;
 
 export class Outbox {
   private readonly clock: Clock;
@@ -51,6 +56,11 @@ export class Outbox {
   private readonly policy: RetryPolicy;
   private readonly onResult: ((r: DeliveryResult) => void) | undefined;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private readonly listedBackends: number;
+  /** Each entry's notification as JSON text, made once at enqueue: the state is saved every cycle. */
+  private readonly texts = new WeakMap<object, string>();
+  private bytesQueued = 0;
   private readonly doneRetentionMs: number;
   private readonly sinks = new Map<string, SinkRuntime>();
   /** Every queued entry, in seq (enqueue) order. */
@@ -77,7 +87,11 @@ export class Outbox {
     this.onResult = opts.onResult;
     this.maxEntries = opts.maxEntries ?? 10_000;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new SkewwatchError('config', 'outbox: maxEntries must be a positive integer');
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 64 * 1024) throw new SkewwatchError('config', 'outbox: maxBytes must be an integer of at least 65536');
     this.doneRetentionMs = opts.doneRetentionMs ?? this.policy.maxAgeMs;
+    const rows = opts.notifiers.map((n) => n.backendRows ?? 0);
+    this.listedBackends = opts.listedBackends ?? Math.max(DEFAULT_LISTED_BACKENDS, ...rows);
     for (const n of opts.notifiers) {
       if (this.sinks.has(n.name)) throw new SkewwatchError('config', `outbox: duplicate sink name "${n.name}"`);
       const rl = opts.rateLimits && n.name in opts.rateLimits ? opts.rateLimits[n.name] : n.rateLimit;
@@ -103,7 +117,7 @@ export class Outbox {
     }
     if (state) {
       this.seq = state.seq;
-      for (const e of [...state.entries].sort((a, b) => a.seq - b.seq)) this.add(cloneEntry(e));
+      for (const e of [...state.entries].sort((a, b) => a.seq - b.seq)) this.add(this.stored(e.notification, e));
       for (const d of state.done) this.done.set(doneKey(d.id, d.sink), d);
       for (const e of this.entries) this.seq = Math.max(this.seq, e.seq + 1);
       for (const [name, p] of Object.entries(state.sinks ?? {})) {
@@ -119,15 +133,54 @@ export class Outbox {
   }
 
   toJSON(): OutboxState {
+    return { ...this.toJSONHead(), entries: [...this.entries].map(cloneEntry), done: [...this.done.values()] };
+  }
+
+  private toJSONHead(): Pick<OutboxState, 'version' | 'seq' | 'sinks'> {
     const sinks: Record<string, { pausedUntil: number }> = {};
     for (const [name, rt] of this.sinks) if (rt.pausedUntil > this.clock.now()) sinks[name] = { pausedUntil: rt.pausedUntil };
-    return {
-      version: 1,
-      seq: this.seq,
-      entries: [...this.entries].map(cloneEntry),
-      done: [...this.done.values()],
-      ...(Object.keys(sinks).length ? { sinks } : {}),
-    };
+    return { version: 1, seq: this.seq, ...(Object.keys(sinks).length ? { sinks } : {}) };
+  }
+
+  /**
+   * The entry as stored: a compact verdict, a private copy of the
+   * notification (the caller's object may change) and its JSON text, made once.
+   */
+  private stored(n: Notification, fields: Omit<OutboxEntry, 'notification'>): OutboxEntry {
+    const text = JSON.stringify(compactNotification(n, this.listedBackends));
+    const notification = JSON.parse(text) as Notification;
+    this.texts.set(notification, text);
+    return { ...fields, notification };
+  }
+
+  private entryBytes(e: OutboxEntry): number {
+    return this.texts.get(e.notification)!.length + ENTRY_OVERHEAD_BYTES;
+  }
+
+  /**
+   * The same as JSON.stringify(toJSON()), built from each entry's cached
+   * notification text: unchanged entries are not serialised again.
+   */
+  toJSONText(): string {
+    const entries: string[] = [];
+    for (const e of this.entries) {
+      const { notification, ...rest } = e;
+      entries.push(`{"notification":${this.texts.get(notification)!},${JSON.stringify(rest).slice(1)}`);
+    }
+    const done: string[] = [];
+    for (const d of this.done.values()) {
+      let t = this.texts.get(d);
+      if (t === undefined) this.texts.set(d, (t = JSON.stringify(d)));
+      done.push(t);
+    }
+    const state = this.toJSONHead();
+    const sinks = state.sinks ? `,"sinks":${JSON.stringify(state.sinks)}` : '';
+    return `{"version":1,"seq":${this.seq},"entries":[${entries.join(',')}],"done":[${done.join(',')}]${sinks}}`;
+  }
+
+  /** Bytes the queued entries take in the state file (about; the bound counts this). */
+  get bytes(): number {
+    return this.bytesQueued;
   }
 
   get size(): number {
@@ -171,7 +224,7 @@ export class Outbox {
         continue;
       }
       if (n.kind === 'repeat' || n.kind === 'resolve') this.supersedeRepeats(sink, n.dedupKey);
-      this.add({ notification: n, sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ });
+      this.add(this.stored(n, { sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ }));
       queued.push(sink);
     }
     this.enforceBound();
@@ -366,6 +419,7 @@ export class Outbox {
 
   private add(e: OutboxEntry): void {
     this.entries.add(e);
+    this.bytesQueued += this.entryBytes(e);
     this.queuedIds.add(doneKey(e.notification.id, e.sink));
     const rt = this.sinks.get(e.sink);
     if (!rt) {
@@ -379,6 +433,7 @@ export class Outbox {
 
   private remove(e: OutboxEntry): void {
     if (!this.entries.delete(e)) return;
+    this.bytesQueued -= this.entryBytes(e);
     this.queuedIds.delete(doneKey(e.notification.id, e.sink));
     const rt = this.sinks.get(e.sink);
     const lane = rt?.lanes.get(e.notification.dedupKey);
@@ -416,8 +471,13 @@ export class Outbox {
     }
   }
 
+  /**
+   * Entries and bytes are bounded. Over either bound the oldest repeat goes
+   * first (a later reminder or the resolve says the same), then the oldest
+   * entry; each drop is reported (dropped_overflow) and logged, never silent.
+   */
   private enforceBound(): void {
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.maxEntries || this.bytesQueued > this.maxBytes) {
       let victim: OutboxEntry | undefined;
       let oldest: OutboxEntry | undefined;
       for (const e of this.entries) {
@@ -430,8 +490,12 @@ export class Outbox {
       }
       victim ??= oldest;
       if (!victim) return;
-      this.finish(victim, 'dropped_overflow', null, { message: `outbox holds more than ${this.maxEntries} entries` });
-      this.log?.error({ sink: victim.sink, notificationId: victim.notification.id }, 'notification dropped: outbox full');
+      const why = this.entries.size > this.maxEntries ? `outbox holds more than ${this.maxEntries} entries` : `outbox holds more than ${this.maxBytes} bytes`;
+      this.finish(victim, 'dropped_overflow', null, { message: why });
+      this.log?.error(
+        { sink: victim.sink, notificationId: victim.notification.id, dedupKey: victim.notification.dedupKey, kind: victim.notification.kind, entries: this.entries.size, bytes: this.bytesQueued, error: why },
+        'notification dropped: outbox full',
+      );
     }
   }
 
