@@ -134,3 +134,27 @@ describe('state text', () => {
   });
 });
 
+describe('state file with the outbox text spliced in', () => {
+  it('FileStateStore writes RawJson as is and the outbox restores from it', async () => {
+    const { mkdtempSync, rmSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileStateStore, RawJson, stateText, STATE_VERSION } = await import('../../src/state/store.js');
+    const dir = mkdtempSync(join(tmpdir(), 'skewwatch-outbox-'));
+    try {
+      const outbox = new Outbox({ notifiers: [ok], clock: new FakeClock() });
+      outbox.enqueue(notification({ verdict: bigVerdict() }), ['s']);
+      const state = { version: STATE_VERSION, savedAt: T0, evaluator: { alerts: {}, blindCycles: 0, lastError: null }, histories: {}, outbox: new RawJson(outbox.toJSONText()) };
+      assert.deepEqual(JSON.parse(stateText(state as never)), JSON.parse(JSON.stringify(state)));
+      const { logger } = captureLogs();
+      const store = new FileStateStore(dir, logger as never);
+      store.save(state as never);
+      assert.ok(readFileSync(join(dir, 'state.json'), 'utf8').includes(`"outbox":${outbox.toJSONText()}`));
+      const loaded = store.load()!;
+      const restored = Outbox.fromJSON(loaded.outbox, { notifiers: [ok], clock: new FakeClock() });
+      assert.equal(restored.toJSONText(), outbox.toJSONText());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
