@@ -58,7 +58,12 @@ export interface ReceiverBase {
 
 const MAX_BODY = 2 * 1024 * 1024;
 
-export async function startReceiver(name: string, handle: (ctx: RequestContext) => Reply): Promise<ReceiverBase> {
+/** `port`: listen there instead of an ephemeral port (a sink that was refusing connections comes up). */
+export interface ListenOptions {
+  readonly port?: number;
+}
+
+export async function startReceiver(name: string, handle: (ctx: RequestContext) => Reply, listen: ListenOptions = {}): Promise<ReceiverBase> {
   const received: ReceivedRequest[] = [];
   const queue: Reply[] = [];
   const rules: Array<{ match: (ctx: RequestContext) => boolean; reply: Reply }> = [];
@@ -118,7 +123,7 @@ export async function startReceiver(name: string, handle: (ctx: RequestContext) 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listen.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
