@@ -459,3 +459,32 @@ describe('outbox: abort and bounds', () => {
     assert.throws(() => new Outbox({ notifiers: [], clock, rateLimits: { x: null } }), /unknown sink "x"/);
   });
 });
+
+describe('outbox: round cap and persisted pauses', () => {
+  it(`a round sends at most ${64} per sink; the rest stays due for the next round`, async () => {
+    const n1 = new ScriptedNotifier('s');
+    const { outbox, clock } = setup([n1]);
+    for (let i = 0; i < 100; i++) outbox.enqueue(notification({ dedupKey: `k${i}` }), ['s']);
+    const s = await outbox.deliverDue();
+    assert.equal(s.sent, 64);
+    assert.equal(s.deferred, 36);
+    assert.equal(outbox.nextDueAt(), clock.now());
+    assert.equal((await outbox.deliverDue()).sent, 36);
+  });
+
+  it('a Retry-After pause survives a restart', async () => {
+    const r429: SendResult = { ok: false, retryable: true, status: 429, retryAfterMs: 30_000, message: 'x: HTTP 429' };
+    const n1 = new ScriptedNotifier('s', [r429]);
+    const { outbox, clock } = setup([n1], { random: () => 0 });
+    outbox.enqueue(notification({ dedupKey: 'a' }), ['s']);
+    await outbox.deliverDue();
+    const n2 = new ScriptedNotifier('s');
+    const restored = Outbox.fromJSON(JSON.parse(outbox.toJSONText()), { notifiers: [n2], clock, random: () => 0 });
+    restored.enqueue(notification({ dedupKey: 'b' }), ['s']);
+    assert.equal(restored.nextDueAt(), T0 + 30_000);
+    await restored.deliverDue();
+    assert.equal(n2.calls.length, 0);
+    clock.advance(30_000);
+    assert.equal((await restored.deliverDue()).sent, 2);
+  });
+});
