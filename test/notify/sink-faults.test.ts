@@ -131,7 +131,7 @@ for (const s of subjects) {
       await drive(outbox, clock, T0 + 10 * 60_000);
       for (const k of KEYS) {
         const n = attempts(s, rcv, k);
-        // Back-off 1 s doubling to the 5 min cap: about 9 attempts in 10 min, not one per round.
+        // Back-off 1 s doubling to the 5 min cap (random = 1): 10 attempts in 10 min, not one per round.
         assert.ok(n >= 6 && n <= 12, `${k}: ${n} attempts`);
       }
       rcv.clearRules();
