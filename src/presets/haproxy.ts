@@ -1,14 +1,15 @@
 // HAProxy's built-in Prometheus exporter (`http-request use-service
 // prometheus-exporter`). Metric names verified against a real HAProxy 2.6
-// scrape (test/fixtures/exposition/haproxy-2.6.txt). Health needs the
-// state-labelled haproxy_server_status of recent versions (2.6 has it).
+// scrape (test/fixtures/exposition/haproxy-2.6.txt).
 //
 // - Requests: haproxy_server_http_responses_total{proxy,server,code} summed
 //   over codes; TCP-mode proxies have no HTTP responses, so their pools fall
 //   back to haproxy_server_sessions_total.
-// - Health: haproxy_server_status{state="UP|DOWN|MAINT|DRAIN|NOLB"} is one
-//   series per state at 0 or 1. DRAIN and NOLB take no new traffic, so they
-//   count as maintenance (excluded from the expected distribution).
+// - Health, two forms: 2.4+ haproxy_server_status{state="UP|DOWN|MAINT|DRAIN|NOLB"}
+//   is one series per state at 0 or 1; 2.0-2.3 export one series per server
+//   without a state label whose value is the state (0 DOWN, 1 UP, 2 MAINT,
+//   3 DRAIN, 4 NOLB). Both are decoded. DRAIN and NOLB take no new traffic,
+//   so they count as maintenance (excluded from the expected distribution).
 // - Queue: the per-server queue; the backend queue stays 0 while one server
 //   piles up (see FIELD-NOTES).
 // - 5xx: per-server 5xx only counts responses from the server; the 503s
@@ -64,6 +65,16 @@ const STATE_HEALTH: Readonly<Record<string, Health>> = {
   NOLB: 'maint',
 };
 
+/** 2.0-2.3: the value is the state (promex HELP: "server: 0=DOWN, 1=UP, 2=MAINT, 3=DRAIN, 4=NOLB"). */
+const NUMERIC_HEALTH: Readonly<Record<number, Health>> = { 0: 'down', 1: 'up', 2: 'maint', 3: 'maint', 4: 'maint' };
+
+/** Health one haproxy_server_status sample signals, in either form. */
+export function decodeHaproxyStatus(labels: Readonly<Record<string, string>>, value: number): Health | undefined {
+  const state = labels.state;
+  if (state === undefined || state === '') return NUMERIC_HEALTH[value];
+  return value === 1 ? STATE_HEALTH[state] : undefined;
+}
+
 /** The "<proxy>/<server>" list as [proxy, server] pairs; a config error names a malformed entry. */
 function backupPairs(options: HaproxyOptions): Array<[string, string]> {
   return (options.backupServers ?? []).map((id) => {
@@ -91,10 +102,14 @@ export function haproxyQueries(ctx: QueryContext, options: HaproxyOptions = {}):
     // after a deliberate weight change the window still holds traffic sent
     // under the old weights, and the instant weight would call that a skew.
     weight: agg('sum', LABELS, `avg_over_time(${sel(m.weight, ctx)}[${ctx.window}])`),
-    // 1 up, 0 down, 2 maint: exactly one state series is 1 per server.
+    // 1 up, 0 down, 2 maint. 2.4+: exactly one state series is 1 per server.
+    // 2.0-2.3 (no state label, `state=""` selects them): value 1 is up,
+    // 2..4 (MAINT, DRAIN, NOLB) maintenance, 0 down.
     health:
-      `${agg('sum', LABELS, sel(m.status, ctx, 'state="UP"'))} + 2 * ` +
-      agg('sum', LABELS, sel(m.status, ctx, 'state=~"MAINT|DRAIN|NOLB"')),
+      `(${agg('sum', LABELS, sel(m.status, ctx, 'state="UP"'))} + 2 * ` +
+      `${agg('sum', LABELS, sel(m.status, ctx, 'state=~"MAINT|DRAIN|NOLB"'))}) or ` +
+      `(${agg('max', LABELS, `${sel(m.status, ctx, 'state=""')} == bool 1`)} + 2 * ` +
+      `${agg('max', LABELS, `${sel(m.status, ctx, 'state=""')} >= bool 2`)})`,
     queue: agg('sum', LABELS, sel(m.queue, ctx)),
     errors: sumRate(LABELS, sel(m.responses, ctx, 'code="5xx"'), ctx),
     backup: [...listed, agg('max', LABELS, sel(m.backup, ctx))].join(' or '),
@@ -129,7 +144,7 @@ export function createHaproxyPreset(options: HaproxyOptions = {}): Preset {
       responseTime: { metric: m.responseTime },
       health: {
         metric: m.status,
-        decode: (s) => (s.value === 1 && s.labels.state !== undefined ? STATE_HEALTH[s.labels.state] : undefined),
+        decode: (s) => decodeHaproxyStatus(s.labels, s.value),
       },
     },
   });

@@ -17,6 +17,26 @@ function extract(preset: Preset, path: string): Map<string, BackendReading> {
   return new Map(preset.scrape!.extract(fams).map((r) => [`${r.pool.proxy}/${r.backend}`, r]));
 }
 
+describe('haproxy: health in both status forms (scrape mode)', () => {
+  it('2.3 numeric status: one up and six MAINT do not come out all up', () => {
+    const r = extract(getPreset('haproxy'), 'presets/haproxy-2.3.txt');
+    assert.equal(r.size, 7);
+    assert.equal(r.get('be/srv001')!.health, 'up');
+    for (let i = 2; i <= 7; i++) assert.equal(r.get(`be/srv00${i}`)!.health, 'maint', `srv00${i}`);
+  });
+
+  it('numeric values 0..4 and the state-label form decode alike', () => {
+    const fams = parseExposition(
+      [0, 1, 2, 3, 4].map((v) => `haproxy_server_status{proxy="p",server="n${v}"} ${v}`).join('\n') +
+        '\nhaproxy_server_status{proxy="p",server="l",state="DRAIN"} 1\nhaproxy_server_status{proxy="p",server="l",state="UP"} 0' +
+        '\nhaproxy_server_sessions_total{proxy="p",server="l"} 1\n' +
+        [0, 1, 2, 3, 4].map((v) => `haproxy_server_sessions_total{proxy="p",server="n${v}"} 1`).join('\n') + '\n',
+    );
+    const got = Object.fromEntries(getPreset('haproxy').scrape!.extract(fams).map((x) => [x.backend, x.health]));
+    assert.deepEqual(got, { n0: 'down', n1: 'up', n2: 'maint', n3: 'maint', n4: 'maint', l: 'maint' });
+  });
+});
+
 describe('haproxy: backup, state age, response time, sessions (scrape mode)', () => {
   it('real 2.6 capture: limit from maxconn, NaN limit dropped, state age and response time read', () => {
     const r = extract(getPreset('haproxy'), 'exposition/haproxy-2.6-backup.txt');

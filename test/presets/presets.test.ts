@@ -119,7 +119,8 @@ describe('presets: query mode', () => {
     );
     assert.equal(
       qs.health,
-      'sum by (proxy, server) (haproxy_server_status{state="UP"}) + 2 * sum by (proxy, server) (haproxy_server_status{state=~"MAINT|DRAIN|NOLB"})',
+      '(sum by (proxy, server) (haproxy_server_status{state="UP"}) + 2 * sum by (proxy, server) (haproxy_server_status{state=~"MAINT|DRAIN|NOLB"})) or ' +
+        '(max by (proxy, server) (haproxy_server_status{state=""} == bool 1) + 2 * max by (proxy, server) (haproxy_server_status{state=""} >= bool 2))',
     );
     assert.equal(qs.errors, 'sum by (proxy, server) (rate(haproxy_server_http_responses_total{code="5xx"}[1m]))');
     assert.equal(qs.queue, 'sum by (proxy, server) (haproxy_server_current_queue)');
