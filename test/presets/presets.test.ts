@@ -128,8 +128,8 @@ describe('presets: query mode', () => {
   });
 
   it('nginx vts excludes the code="total" series', () => {
-    const qs = getPreset('nginx', { module: 'vts' }).queries(empty);
-    assert.match(qs.rate, /nginx_vts_upstream_requests_total\{code!="total"\}/);
+    const qs = getPreset('nginx', { flavour: 'vts' }).queries(empty);
+    assert.match(qs.rate, /nginx_vts_upstream_requests_total\{code!="total",/);
   });
 
   it('kubernetes joins CPU and capacity to the workload label', () => {
@@ -193,7 +193,7 @@ describe('presets: scrape extractors on fixtures', () => {
   });
 
   it('nginx vts: sums codes without the total series', () => {
-    const r = extract(getPreset('nginx', { module: 'vts' }), 'nginx-vts.txt');
+    const r = extract(getPreset('nginx', { flavour: 'vts' }), 'nginx-vts.txt');
     assert.equal(r.get('backend/10.0.0.1:80')!.requests, 1000);
     assert.equal(r.get('backend/10.0.0.1:80')!.errors, 20);
     assert.equal(r.get('backend/10.0.0.2:80')!.requests, 500);
