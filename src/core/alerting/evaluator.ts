@@ -9,6 +9,7 @@ import { INITIAL_ALERT_STATE, isActive, step, type AlertState } from './lifecycl
 import { effectiveRule, isSilenced, type EffectiveRule, type Silence } from './rule-match.js';
 import { evaluateCondition, conditionHolds } from './rule-value.js';
 import { alertKey, dedupKey, SOURCE_POOL } from './dedup.js';
+import { isSourceStat, sourceStatValue, sourceSummary } from './meta.js';
 
 /** One rule on one pool, as tracked across cycles. Plain data: persisted as is. */
 export interface TrackedAlert {
@@ -46,6 +47,8 @@ export interface CycleInput {
   /** Redacted message of the source failure, when verdicts is null. */
   readonly error?: string;
   readonly silences: readonly Silence[];
+  /** Config keys of configured signals that failed or joined no backend this cycle (meta.ts). */
+  readonly missingSignals?: readonly string[];
 }
 
 export interface EvaluatorContext {
@@ -90,15 +93,17 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
   for (const v of input.verdicts ?? []) verdictByPool.set(v.pool, v);
 
   for (const rule of ctx.rules) {
-    if (rule.when.stat === 'blind_cycles') {
+    if (isSourceStat(rule.when.stat)) {
+      const stat = rule.when.stat;
       const eff = effectiveRule(rule, SOURCE_POOL, {})!;
       const key = alertKey(rule.id, SOURCE_POOL);
       const tracked = alerts[key];
       const active = tracked ? isActive(tracked.state) : false;
-      const holds = conditionHolds(eff.when, blindCycles, active);
+      const observed = { blindCycles, lastError, poolCount: input.verdicts?.length ?? null, missingSignals: input.verdicts ? (input.missingSignals ?? []) : null };
+      const value = sourceStatValue(stat, observed);
+      const holds = value === null ? null : conditionHolds(eff.when, value, active);
       if (!tracked && !holds) continue;
-      const summary = `${eff.name}: skewwatch cannot collect metrics (${blindCycles} failed cycles in a row${lastError ? `: ${lastError}` : ''}); skew alerts hold their state until data returns`;
-      alerts[key] = advance(tracked ?? fresh(eff, SOURCE_POOL, {}, ctx), eff, holds, null, summary, input, ctx, out);
+      alerts[key] = advance(tracked ?? fresh(eff, SOURCE_POOL, {}, ctx), eff, holds, null, sourceSummary(stat, eff.name, observed), input, ctx, out);
       continue;
     }
 
