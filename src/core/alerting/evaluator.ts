@@ -117,7 +117,10 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
       }
       const tracked = alerts[key];
       const active = tracked ? isActive(tracked.state) : false;
-      const holds = evaluateCondition(eff.when, verdict, eff.minRate, active);
+      // A verdict with a gap (backends whose rate was NaN, infinite or reset)
+      // may raise an alert but never end one: missing data is not recovery.
+      const judged = evaluateCondition(eff.when, verdict, eff.minRate, active);
+      const holds = !judged && (verdict.dataGap || (verdict.missing?.length ?? 0) > 0) ? null : judged;
       if (!tracked && !holds) continue; // nothing to remember for a quiet pool
       const summary = render(eff.annotations.summary ?? `${eff.name} in pool {{pool}}`, verdict.pool, verdict.labels);
       alerts[key] = advance(tracked ?? fresh(eff, verdict.pool, verdict.labels, ctx), eff, holds, verdict, `${summary}: ${verdict.explanation}`, input, ctx, out);

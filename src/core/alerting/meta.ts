@@ -41,6 +41,7 @@ export function sourceStatValue(stat: SourceStat, o: SourceObservation): number 
 export function sourceSummary(stat: SourceStat, name: string, o: SourceObservation): string {
   switch (stat) {
     case 'blind_cycles':
+      if (o.blindCycles === 0) return `${name}: skewwatch collects metrics again`;
       return `${name}: skewwatch cannot collect metrics (${o.blindCycles} failed cycles in a row${o.lastError ? `: ${o.lastError}` : ''}); skew alerts hold their state until data returns`;
     case 'signals_missing':
       return o.missingSignals && o.missingSignals.length > 0

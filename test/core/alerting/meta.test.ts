@@ -74,3 +74,22 @@ test('source statistic values: null (no data) while blind', () => {
   assert.equal(sourceStatValue('signals_missing', seen), 2);
   assert.match(sourceSummary('pool_count', 'NoPools', { ...seen, poolCount: 0 }), /finds no pools: check source\.matchers/);
 });
+
+test('a verdict with backends whose rates are unusable (NaN/Inf) can fire but never resolve', () => {
+  const rules = ruleFileSchema.parse({ rules: [{ id: 'Page', when: { stat: 'severity', above: 1.5, resolve_below: 0.5 }, for: '0s', severity: 'critical', sinks: ['slack'] }] }).rules;
+  const c = { ...ctx, rules };
+  let state: EvaluatorState = INITIAL_EVALUATOR_STATE;
+  const step = (t: number, v: ReturnType<typeof verdict>) => {
+    const r = evaluateCycle(state, { now: t * 1000, verdicts: [v], silences: [] }, c);
+    state = r.state;
+    return r.notifications.map((p) => p.notification.kind);
+  };
+  assert.deepEqual(step(0, verdict('be_app', 'critical')), ['trigger']);
+  // The hot backend's rate turned NaN: the rest looks balanced. Not a recovery.
+  assert.deepEqual(step(15, { ...verdict('be_app', 'ok'), missing: ['s1'] }), []);
+  assert.deepEqual(step(30, { ...verdict('be_app', 'ok'), dataGap: true }), []);
+  assert.equal(Object.values(state.alerts)[0]!.state.phase, 'firing');
+  assert.deepEqual(step(45, verdict('be_app', 'ok')), ['resolve']);
+  // And a gap does not stop a real skew among the valid backends from paging.
+  assert.deepEqual(step(60, { ...verdict('be_app', 'critical'), missing: ['s3'] }), ['trigger']);
+});
