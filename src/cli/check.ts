@@ -27,9 +27,9 @@ ${CONFIG_HELP}
   -h, --help          show this help`;
 
 export async function checkCommand(argv: string[], io: CommandIo): Promise<number> {
+  endQuietlyOnClosedPipe(io.out);
   const args = parse(argv, { ...CONFIG_OPTION, json: { type: 'boolean' }, backends: { type: 'boolean' } }, HELP, io);
   if (!args) return EXIT_OK;
-  endQuietlyOnClosedPipe(io.out);
   const loaded = loadConfig({ ...(args.values.config ? { file: args.values.config } : {}), env: io.env });
   const { config } = loaded;
   for (const w of loaded.warnings) io.err.write(`warning: ${w}\n`);

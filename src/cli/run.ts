@@ -27,10 +27,10 @@ SKEWWATCH_SLACK_WEBHOOK_URL, SKEWWATCH_PAGERDUTY_ROUTING_KEY, SKEWWATCH_PAGERDUT
 SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
+  for (const stream of [io.out, io.err]) endQuietlyOnClosedPipe(stream);
   const args = parse(argv, { ...CONFIG_OPTION, record: { type: 'string' } }, HELP, io);
   if (!args) return EXIT_OK;
   const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info' });
-  for (const stream of [process.stdout, process.stderr]) endQuietlyOnClosedPipe(stream);
   // A forgotten promise must not take the monitor down: log it and go on.
   process.on('unhandledRejection', (e: unknown) => log.error({ err: e instanceof Error ? e : new Error(String(e)) }, 'unhandled rejection (bug): skewwatch keeps running'));
   process.on('uncaughtException', (e: unknown) => {

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { buildProblems } from '../app/build-check.js';
+import { endQuietlyOnClosedPipe } from '../util/pipes.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, type CommandIo } from './args.js';
 
 const HELP = `Usage: skewwatch validate [--config FILE]
@@ -13,6 +14,7 @@ ${CONFIG_HELP}
   -h, --help          show this help`;
 
 export async function validateCommand(argv: string[], io: CommandIo): Promise<number> {
+  endQuietlyOnClosedPipe(io.out);
   const args = parse(argv, CONFIG_OPTION, HELP, io);
   if (!args) return EXIT_OK;
   try {
