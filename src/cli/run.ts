@@ -13,8 +13,11 @@ distribution, alerts to the configured sinks and serves /metrics, /healthz,
 /readyz and /api/v1/status on the listen address.
 
 Signals: SIGTERM/SIGINT stop scheduling, finish in-flight work, flush state
-and exit 0. SIGHUP reloads the config; an invalid one is rejected and the
-running config stays.
+and exit 0 (a second signal exits at once). SIGHUP reloads the config; one
+that is invalid or cannot be built is rejected and the running config stays.
+
+Exits 2 at once when the state dir cannot be written or is locked by
+another instance, or the listen address is in use.
 
 Options:
 ${CONFIG_HELP}
