@@ -1,18 +1,19 @@
-// The build's identity for build_info and logs: the version from
-// package.json (read once; it ships next to dist/), the Node version, and
-// the source revision when the build knows it (SKEWWATCH_REVISION, set by
-// the image build; "unknown" otherwise).
+// The build's identity: the version, read once from package.json (the one
+// place it is written; it ships next to dist/), the Node version, and the
+// source revision when the build knows it (SKEWWATCH_REVISION, set by the
+// image build; "unknown" otherwise). build_info and logs use it.
 import { readFileSync } from 'node:fs';
 
 let cached: string | null = null;
 
 export function packageVersion(): string {
-  if (cached !== null) return cached;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    cached = typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    cached = 'unknown';
+  if (cached === null) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      cached = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    } catch {
+      cached = '0.0.0';
+    }
   }
   return cached;
 }
