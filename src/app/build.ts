@@ -12,7 +12,7 @@ import type { Preset, QuerySet } from '../presets/preset.js';
 import { expandTemplate } from '../presets/custom.js';
 import { PrometheusApi } from '../sources/prometheus-api.js';
 import { equalityMatchers, joinMatchers } from '../sources/promql.js';
-import { PrometheusSource } from '../sources/prometheus.js';
+import { PrometheusSource, SIGNALS, type Signal } from '../sources/prometheus.js';
 import { createScrapeSource, type ScrapeTarget } from '../sources/scrape.js';
 import type { Source } from '../sources/source.js';
 import type { HttpClientSettings } from '../sources/http-options.js';
@@ -154,7 +154,13 @@ export function buildSource(config: RawConfig, clock: Clock, hooks: SourceHooks 
     });
   }
   const p = s.prometheus!;
+  // Signals the user set (source.queries.*, SKEWWATCH_CPU_QUERY) are named by
+  // their config key; the preset's own by the preset.
+  const explicit = new Set(Object.keys(signalQueries(s.queries ?? {})) as Signal[]);
+  const signalOrigins = Object.fromEntries(SIGNALS.filter((sig) => !explicit.has(sig)).map((sig) => [sig, `preset ${s.preset} (${sig})`]));
   return new PrometheusSource({
+    signalOrigins,
+    explicit,
     api: new PrometheusApi({ url: p.url, method: p.method, ...httpSettings(p, 10_000), maxResponseBytes: p.max_response_bytes }),
     queries: buildQueries(config, preset),
     poolLabels: s.pool_labels ?? preset.poolLabels,

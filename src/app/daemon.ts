@@ -17,6 +17,7 @@ import type { SkewwatchMetrics } from '../http/metrics.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { VisibilityTracker } from './visibility.js';
 
 export interface DaemonParts {
   readonly loaded: LoadedConfig;
@@ -58,10 +59,15 @@ export class Daemon {
   private lastSuccessAt: number | null = null;
   private lastErrorKind: string | null = null;
   private configSilences: readonly Silence[];
+  private readonly visibility: VisibilityTracker;
+  /** The last state save failed (logged once per change of the error). */
+  private saveError: string | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: DaemonOptions, configSilences: readonly Silence[] = []) {
     this.parts = opts;
     this.configSilences = configSilences;
+    this.visibility = new VisibilityTracker(opts.log);
     this.outboxImpl = this.makeOutbox(opts.notifiers, undefined);
     const saved = opts.store.load();
     if (saved) {
@@ -102,6 +108,12 @@ export class Daemon {
   /** Swaps config, source and sinks (SIGHUP), keeping alert state, history and queued notifications. */
   reconfigure(parts: DaemonParts, configSilences: readonly Silence[]): void {
     const saved = this.outboxImpl.toJSON();
+    // The old source's keep-alive sockets are released once the cycle that
+    // may still use it has finished.
+    const old = this.parts.source;
+    if (old !== parts.source) {
+      void this.inFlight.then(() => old.close?.()).catch((e: unknown) => this.opts.log.warn({ err: e }, 'closing the previous source failed'));
+    }
     this.parts = parts;
     this.configSilences = configSilences;
     this.outboxImpl = this.makeOutbox(parts.notifiers, saved);
@@ -119,6 +131,12 @@ export class Daemon {
 
   /** One evaluation at `now`. Never throws for source problems: they become "no data". */
   async cycle(now: number, signal?: AbortSignal): Promise<CycleReport> {
+    const run = this.runCycle(now, signal);
+    this.inFlight = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private async runCycle(now: number, signal?: AbortSignal): Promise<CycleReport> {
     const { metrics, log, clock } = this.opts;
     const { source, analysis, context } = this.parts;
     const started = clock.now();
@@ -147,13 +165,15 @@ export class Daemon {
       this.histories = result.histories;
       this.lastVerdicts = verdicts;
       this.lastSuccessAt = now;
+      this.visibility.observe(snapshot);
+      metrics.signalsMissing.set(this.visibility.missing.length);
       metrics.recordVerdicts(verdicts);
       metrics.lastSuccess.set(now / 1000);
     }
 
     const result = evaluateCycle(
       this.evaluator,
-      { now, verdicts: snapshot ? verdicts : null, ...(error ? { error } : {}), silences: this.silences() },
+      { now, verdicts: snapshot ? verdicts : null, ...(error ? { error } : {}), silences: this.silences(), missingSignals: this.visibility.missing.map((m) => m.configKey) },
       context,
     );
     this.evaluator = result.state;
@@ -197,9 +217,19 @@ export class Daemon {
         outbox: new RawJson(this.outboxImpl.toJSONText()),
         histories: Object.fromEntries(this.histories),
       });
+      if (this.saveError !== null) this.opts.log.info({ after: this.saveError }, 'state saved again');
+      this.saveError = null;
+      this.opts.metrics.stateSaveFailing.set(0);
     } catch (e) {
+      // Monitoring and alerting go on from memory; the failure is counted
+      // every time and logged when it starts or changes, not every cycle.
       this.opts.metrics.stateSaveErrors.inc();
-      this.opts.log.error({ err: e instanceof SkewwatchError ? e : new Error(errorMessage(e)) }, 'cannot persist state; will retry next cycle');
+      this.opts.metrics.stateSaveFailing.set(1);
+      const message = errorMessage(e);
+      if (message !== this.saveError) {
+        this.opts.log.error({ err: e instanceof SkewwatchError ? e : new Error(message) }, 'cannot persist state: alerting goes on from memory; will retry every cycle');
+      }
+      this.saveError = message;
     }
   }
 
@@ -211,6 +241,8 @@ export class Daemon {
   readiness(now: number): { ready: boolean; reason: string } {
     const { interval, ready_after_intervals: n } = this.parts.loaded.config;
     if (this.lastSuccessAt === null) return { ready: false, reason: 'no successful collection yet' };
+    // Zero pools is blindness too (wrong matchers or preset): not ready.
+    if (this.visibility.noPools) return { ready: false, reason: 'the last collection found no pools: check source.matchers and source.preset' };
     const age = now - this.lastSuccessAt;
     if (age > n * interval) return { ready: false, reason: `last successful collection ${Math.round(age / 1000)}s ago (limit ${(n * interval) / 1000}s)` };
     return { ready: true, reason: `ok: last successful collection ${Math.round(age / 1000)}s ago` };
@@ -227,6 +259,10 @@ export class Daemon {
         lastSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString(),
         blindCycles: this.evaluator.blindCycles,
         lastError: this.evaluator.lastError,
+        pools: this.visibility.found?.pools ?? null,
+        backends: this.visibility.found?.backends ?? null,
+        missingSignals: this.visibility.missing,
+        stateSaveError: this.saveError,
       },
       pools: this.lastVerdicts.map((v) => ({
         pool: v.pool,

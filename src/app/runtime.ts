@@ -11,6 +11,9 @@ import { CronScheduler } from './cron-scheduler.js';
 import { SkewwatchMetrics } from '../http/metrics.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import { FileStateStore, type StateStore } from '../state/store.js';
+import { checkStateDir } from '../state/dir.js';
+import { StateLock } from '../state/lock.js';
+import { buildInfo } from '../util/version.js';
 import { readSilenceFile, silencesFromConfig } from '../state/silences.js';
 import { DeliveryLoop } from '../notify/dispatcher.js';
 import type { Clock } from '../util/clock.js';
@@ -54,27 +57,63 @@ export interface Runtime {
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
-  let loaded = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
+  const load = () => loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
+  let loaded = load();
   // An embedder that passes a silent logger (tests, demo) keeps it silent.
   const applyLevel = (level: string) => { if (log.level !== 'silent') log.level = level; };
   applyLevel(loaded.config.log_level);
-  opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
   for (const w of loaded.warnings) log.warn(w);
-  const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0' });
+  const build = buildInfo(opts.env);
+  const metrics = new SkewwatchMetrics({ defaultMetrics: true, ...build });
+  // Everything that can fail is built before anything starts: a config that
+  // validates but cannot be built (a missing CA file) stops here, with nothing
+  // left running.
+  const parts = buildParts(loaded, clock, metrics);
   const stateDir = resolve(loaded.config.state_dir);
-  const store = opts.store ?? new FileStateStore(stateDir, log);
-  const daemon = new Daemon(
-    {
-      ...buildParts(loaded, clock, metrics),
-      store,
-      clock,
-      log,
-      metrics,
-      extraSilences: () => readSilenceFile(stateDir),
-      ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
-    },
-    silencesFromConfig(loaded.config.silences),
-  );
+  let lock: StateLock | null = null;
+  let store: StateStore;
+  try {
+    if (opts.store) {
+      store = opts.store;
+    } else {
+      // Fail at start, clearly, rather than discover it at the first save.
+      checkStateDir(stateDir);
+      lock = StateLock.acquire(stateDir, { staleMs: Math.max(3 * loaded.config.interval, 60_000) });
+      store = new FileStateStore(stateDir, log);
+    }
+  } catch (e) {
+    await parts.source.close?.();
+    throw e;
+  }
+  opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
+  let daemon: Daemon;
+  let http: HttpServerHandle;
+  try {
+    daemon = new Daemon(
+      {
+        ...parts,
+        store,
+        clock,
+        log,
+        metrics,
+        extraSilences: () => readSilenceFile(stateDir),
+        ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
+      },
+      silencesFromConfig(loaded.config.silences),
+    );
+    // Listen before delivery and scheduling start: a port in use is an
+    // error at once, with nothing running that would keep the process alive.
+    http = await startHttpServer(opts.listen ?? loaded.config.listen, metrics.registry, {
+      readiness: () => daemon.readiness(clock.now()),
+      status: () => daemon.status(clock.now()),
+    });
+  } catch (e) {
+    lock?.release();
+    await parts.source.close?.();
+    throw e;
+  }
+  metrics.lastReloadSuccessful.set(1);
+  metrics.lastReloadSuccessTime.set(clock.now() / 1000);
 
   // One delivery loop at a time, always on the daemon's current outbox.
   let delivery!: DeliveryLoop;
@@ -85,7 +124,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     deliveryStop = new AbortController();
     deliveryKill = new AbortController();
     delivery = new DeliveryLoop({ outbox: daemon.outbox, clock, logger: log, afterRound: (s) => { if (s.results.length > 0) daemon.persist(); } });
-    deliveryRun = delivery.run(deliveryStop.signal, deliveryKill.signal);
+    deliveryRun = delivery.run(deliveryStop.signal, deliveryKill.signal).catch((e: unknown) => log.error({ err: e }, 'delivery loop failed'));
   };
   /**
    * Lets the round in flight finish (a send cancelled after it reached Slack
@@ -105,6 +144,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const task = async (tickAt: number) => {
       const deadline = loaded.config.evaluation_timeout ?? Math.round(loaded.config.interval * 0.8);
       await daemon.cycle(tickAt, AbortSignal.timeout(deadline));
+      lock?.heartbeat();
       delivery.wake();
     };
     const hooks = {
@@ -120,19 +160,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   let scheduler = makeScheduler();
 
-  const http = await startHttpServer(opts.listen ?? loaded.config.listen, metrics.registry, {
-    readiness: () => daemon.readiness(clock.now()),
-    status: () => daemon.status(clock.now()),
-  });
-  log.info({ listen: http.url, mode: loaded.config.source.mode, preset: loaded.config.source.preset, intervalMs: loaded.config.interval, stateDir }, 'skewwatch started');
+  log.info({ listen: http.url, mode: loaded.config.source.mode, preset: loaded.config.source.preset, intervalMs: loaded.config.interval, stateDir, version: build.version, revision: build.revision }, 'skewwatch started');
   scheduler.start();
 
-  const reload = async (): Promise<boolean> => {
+  const reloadOnce = async (): Promise<boolean> => {
     let next: LoadedConfig;
+    let nextParts: DaemonParts;
     try {
-      next = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env: opts.env });
+      next = load();
+      // Build the new source and sinks completely before touching the
+      // running ones: a config that validates but cannot be built (a missing
+      // tls.ca_file, a Slack URL without a path) is rejected like an invalid one.
+      nextParts = buildParts(next, clock, metrics);
     } catch (e) {
       metrics.reloads.inc({ outcome: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
       log.error({ err: e }, 'config reload rejected: the previous config keeps running');
       return false;
     }
@@ -142,8 +184,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // The old loop must be stopped before the outbox is carried over, or an
     // entry in flight on the old outbox would be sent again by the new one.
     await stopDelivery();
-    daemon.reconfigure(buildParts(next, clock, metrics), silencesFromConfig(next.config.silences));
-    startDelivery();
+    try {
+      daemon.reconfigure(nextParts, silencesFromConfig(next.config.silences));
+    } finally {
+      startDelivery();
+    }
     if (intervalChanged) {
       void scheduler.stop(loaded.config.interval).then(() => {
         scheduler = makeScheduler();
@@ -151,9 +196,22 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       });
     }
     metrics.reloads.inc({ outcome: 'success' });
+    metrics.lastReloadSuccessful.set(1);
+    metrics.lastReloadSuccessTime.set(clock.now() / 1000);
     for (const w of next.warnings) log.warn(w);
     log.info({ rules: next.rules.length }, 'config reloaded');
     return true;
+  };
+  // Reloads run one at a time and never reject (a SIGHUP handler has no one to report to).
+  let reloading: Promise<boolean> = Promise.resolve(true);
+  const reload = (): Promise<boolean> => {
+    reloading = reloading.then(reloadOnce, reloadOnce).catch((e: unknown) => {
+      metrics.reloads.inc({ outcome: 'failure' });
+      metrics.lastReloadSuccessful.set(0);
+      log.error({ err: e }, 'config reload failed');
+      return false;
+    });
+    return reloading;
   };
 
   let stopping: Promise<void> | null = null;
@@ -174,22 +232,53 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       daemon.persist();
       await http.close();
       await daemon.close();
+      lock?.release();
       log.info('stopped');
     })();
     return stopping;
   };
 
-  if (opts.handleSignals) {
-    const onStop = (sig: string) => {
-      log.info({ signal: sig }, 'signal received');
-      void stop().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', () => onStop('SIGTERM'));
-    process.once('SIGINT', () => onStop('SIGINT'));
-    process.on('SIGHUP', () => {
-      log.info('SIGHUP: reloading config');
-      void reload();
-    });
-  }
+  if (opts.handleSignals) installSignalHandlers(log, stop, reload);
   return { daemon, http, metrics, reload, stop };
+}
+
+/** The stop deadline; past it (plus a margin) the process exits anyway. */
+const STOP_DEADLINE_MS = 10_000;
+
+/** Writes the last log lines (pino writes asynchronously), then exits. */
+export function flushAndExit(log: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  // A flush that never calls back (a stuck stdout) must not keep the process alive.
+  setTimeout(exit, 2000).unref();
+  try {
+    log.flush(() => exit());
+  } catch {
+    exit();
+  }
+}
+
+function installSignalHandlers(log: Logger, stop: (deadlineMs?: number) => Promise<void>, reload: () => Promise<boolean>): void {
+  let signalled = false;
+  const onStop = (sig: string) => {
+    if (signalled) {
+      // A second signal: the operator means it.
+      log.warn({ signal: sig }, 'second signal: exiting now');
+      flushAndExit(log, 1);
+      return;
+    }
+    signalled = true;
+    log.info({ signal: sig }, 'signal received');
+    // SIGTERM always ends the process, even if stopping hangs.
+    setTimeout(() => { log.error('stop did not finish in time: exiting'); flushAndExit(log, 1); }, STOP_DEADLINE_MS + 5000).unref();
+    stop(STOP_DEADLINE_MS).then(
+      () => flushAndExit(log, 0),
+      (e: unknown) => { log.error({ err: e }, 'stop failed'); flushAndExit(log, 1); },
+    );
+  };
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading config');
+    void reload();
+  });
 }

@@ -6,6 +6,7 @@ import type { Snapshot } from '../core/types.js';
 import { systemClock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { endQuietlyOnClosedPipe } from '../util/pipes.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, EXIT_ERROR, type CommandIo } from './args.js';
 import { renderVerdicts, renderBackends } from './table.js';
 
@@ -15,7 +16,8 @@ Collects once and evaluates every pool now. Rules are applied without their
 'for' duration (this is a single look), so ALERTING means "a rule's condition
 holds right now". For cron jobs and CI pipelines.
 
-Exit status: 0 balanced, 1 something alerting, 2 error (config or source).
+Exit status: 0 balanced, 1 something alerting, 2 error (config or source,
+a configured signal that fails or joins no backend, or no pools found).
 In scrape mode two scrapes one interval apart are needed to compute rates.
 
 Options:
@@ -25,6 +27,7 @@ ${CONFIG_HELP}
   -h, --help          show this help`;
 
 export async function checkCommand(argv: string[], io: CommandIo): Promise<number> {
+  endQuietlyOnClosedPipe(io.out);
   const args = parse(argv, { ...CONFIG_OPTION, json: { type: 'boolean' }, backends: { type: 'boolean' } }, HELP, io);
   if (!args) return EXIT_OK;
   const loaded = loadConfig({ ...(args.values.config ? { file: args.values.config } : {}), env: io.env });
@@ -45,6 +48,13 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
   } finally {
     await source.close?.();
   }
+  // Blind spots are errors: a check that cannot see must not say "balanced".
+  const missing = snapshot.missingSignals ?? [];
+  for (const m of missing) io.err.write(`skewwatch check: signal missing: ${m.configKey} (${m.signal}): ${redactText(m.reason)}\n`);
+  if (snapshot.pools.length === 0) {
+    io.err.write('skewwatch check: no pools found: the rate query matched nothing usable; check source.matchers, source.preset and the pool/backend labels\n');
+    return EXIT_ERROR;
+  }
   const { verdicts } = analyseSnapshot(snapshot, new Map(), buildAnalysisOptions(config));
   // A single look: drop `for` and `keep_firing_for` so a holding condition shows as alerting.
   const rules = loaded.rules.map((r) => ({ ...r, for: 0, keep_firing_for: 0, overrides: r.overrides.map((o) => ({ ...o, for: 0 })) }));
@@ -56,10 +66,11 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
     alerting.set(a.pool, [...(alerting.get(a.pool) ?? []), a.ruleId]);
   }
   if (args.values.json) {
-    io.out.write(`${JSON.stringify({ at: new Date(snapshot.at).toISOString(), alerting: Object.fromEntries(alerting), pools: verdicts }, null, 2)}\n`);
+    io.out.write(`${JSON.stringify({ at: new Date(snapshot.at).toISOString(), alerting: Object.fromEntries(alerting), missingSignals: missing, pools: verdicts }, null, 2)}\n`);
   } else {
-    io.out.write(`${verdicts.length === 0 ? 'no pools found: check the source settings and the preset' : renderVerdicts(verdicts, alerting)}\n`);
+    io.out.write(`${renderVerdicts(verdicts, alerting)}\n`);
     if (args.values.backends) for (const v of verdicts) io.out.write(`\n${v.pool}\n${renderBackends(v)}\n`);
   }
+  if (missing.length > 0) return EXIT_ERROR;
   return alerting.size > 0 ? EXIT_ALERTING : EXIT_OK;
 }

@@ -1,7 +1,10 @@
 import { createLogger } from '../util/logger.js';
-import { startRuntime } from '../app/runtime.js';
+import { flushAndExit, startRuntime } from '../app/runtime.js';
+import { endQuietlyOnClosedPipe, isEpipe } from '../util/pipes.js';
+import { errorMessage } from '../util/errors.js';
+import { redactText } from '../util/redact.js';
 import { RecordingWriter } from '../replay/recording.js';
-import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, type CommandIo } from './args.js';
+import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ERROR, type CommandIo } from './args.js';
 
 const HELP = `Usage: skewwatch run [--config FILE]
 
@@ -10,8 +13,11 @@ distribution, alerts to the configured sinks and serves /metrics, /healthz,
 /readyz and /api/v1/status on the listen address.
 
 Signals: SIGTERM/SIGINT stop scheduling, finish in-flight work, flush state
-and exit 0. SIGHUP reloads the config; an invalid one is rejected and the
-running config stays.
+and exit 0 (a second signal exits at once). SIGHUP reloads the config; one
+that is invalid or cannot be built is rejected and the running config stays.
+
+Exits 2 at once when the state dir cannot be written or is locked by
+another instance, or the listen address is in use.
 
 Options:
 ${CONFIG_HELP}
@@ -24,18 +30,35 @@ SKEWWATCH_SLACK_WEBHOOK_URL, SKEWWATCH_PAGERDUTY_ROUTING_KEY, SKEWWATCH_PAGERDUT
 SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
+  for (const stream of [io.out, io.err]) endQuietlyOnClosedPipe(stream);
   const args = parse(argv, { ...CONFIG_OPTION, record: { type: 'string' } }, HELP, io);
   if (!args) return EXIT_OK;
   const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info' });
-  let recorder: RecordingWriter | null = null;
-  await startRuntime({
-    ...(args.values.config ? { configFile: args.values.config } : {}),
-    env: io.env,
-    log,
-    handleSignals: true,
-    ...(args.values.record ? { onStart: (c: { interval: number; namespace: string }) => { recorder = new RecordingWriter(args.values.record!, c); } } : {}),
-    onCycle: (r) => recorder?.write(r.at, r.snapshot, r.error),
+  // A forgotten promise must not take the monitor down: log it and go on.
+  process.on('unhandledRejection', (e: unknown) => log.error({ err: e instanceof Error ? e : new Error(String(e)) }, 'unhandled rejection (bug): skewwatch keeps running'));
+  process.on('uncaughtException', (e: unknown) => {
+    if (isEpipe(e)) process.exit(0); // stdout closed (| head): end quietly
+    log.fatal({ err: e instanceof Error ? e : new Error(String(e)) }, 'uncaught exception (bug): exiting');
+    flushAndExit(log, 1);
   });
+  let recorder: RecordingWriter | null = null;
+  try {
+    await startRuntime({
+      ...(args.values.config ? { configFile: args.values.config } : {}),
+      env: io.env,
+      log,
+      handleSignals: true,
+      ...(args.values.record ? { onStart: (c: { interval: number; namespace: string }) => { recorder = new RecordingWriter(args.values.record!, c); } } : {}),
+      onCycle: (r) => recorder?.write(r.at, r.snapshot, r.error),
+    });
+  } catch (e) {
+    // Start-up failed (port in use, state dir unusable, config that cannot
+    // be built): say so and exit now. Nothing was left running, and the
+    // timer makes sure of it.
+    io.err.write(`skewwatch run: ${redactText(errorMessage(e))}\n`);
+    setTimeout(() => process.exit(EXIT_ERROR), 500).unref();
+    return EXIT_ERROR;
+  }
   // Keep running until a signal stops the process.
   return new Promise<number>(() => {});
 }

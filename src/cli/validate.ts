@@ -1,5 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
+import { buildProblems } from '../app/build-check.js';
+import { endQuietlyOnClosedPipe } from '../util/pipes.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, type CommandIo } from './args.js';
 
 const HELP = `Usage: skewwatch validate [--config FILE]
@@ -12,11 +14,20 @@ ${CONFIG_HELP}
   -h, --help          show this help`;
 
 export async function validateCommand(argv: string[], io: CommandIo): Promise<number> {
+  endQuietlyOnClosedPipe(io.out);
   const args = parse(argv, CONFIG_OPTION, HELP, io);
   if (!args) return EXIT_OK;
   try {
     const loaded = loadConfig({ ...(args.values.config ? { file: args.values.config } : {}), env: io.env });
     const { config, rules } = loaded;
+    // What the daemon would reject when building (a missing CA file, a Slack
+    // URL without a path) is invalid here too, so a SIGHUP never meets it first.
+    const problems = buildProblems(loaded);
+    if (problems.length > 0) {
+      io.err.write(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`);
+      for (const p of problems) io.err.write(`  ${p}\n`);
+      return EXIT_ALERTING;
+    }
     const sinks = [
       config.sinks.slack && 'slack',
       config.sinks.pagerduty && 'pagerduty',

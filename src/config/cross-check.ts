@@ -4,6 +4,7 @@ import type { RawConfig } from './schema.js';
 import type { RuleConfig } from './rules.js';
 import type { ConfigIssue } from './errors.js';
 import { cronProblem } from './cron.js';
+import { isSourceStat } from '../core/alerting/meta.js';
 
 /** Where a rule was written: its path in its file (e.g. "rules[0]") and the file (with line) of one of its keys. */
 export interface RuleOrigin {
@@ -101,8 +102,8 @@ export function crossCheck(
         warnings.push(`rule ${rule.id} sends to ${ref}, which is not configured: those notifications are skipped`);
       }
     }
-    if (rule.when.stat === 'blind_cycles' && Object.keys(rule.match).length > 0) {
-      addRule('match', 'blind_cycles is a source-level statistic: pool matchers do not apply');
+    if (isSourceStat(rule.when.stat) && Object.keys(rule.match).length > 0) {
+      addRule('match', `${rule.when.stat} is a source-level statistic: pool matchers do not apply`);
     }
   });
   config.silences.forEach((s, i) => {

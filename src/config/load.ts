@@ -13,7 +13,7 @@ import { ruleFileSchema, type InhibitRule, type RuleConfig } from './rules.js';
 import { applyEnvOverrides, interpolateEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 import { crossCheck, type RuleOrigin } from './cross-check.js';
-import { registerSecret } from '../util/redact.js';
+import { registerSecret, registerUrlSecrets } from '../util/redact.js';
 
 export interface LoadedConfig {
   readonly config: RawConfig;
@@ -228,14 +228,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   crossCheck(config, rules, (path) => where(parsePath(path)), issues, warnings, origins);
   if (issues.length > 0) throw new ConfigError(issues);
 
+  for (const url of [config.sinks.slack?.webhook_url, ...config.sinks.webhooks.map((w) => w.url)]) registerUrlSecrets(url);
   for (const s of [
-    config.sinks.slack?.webhook_url,
     config.sinks.pagerduty?.routing_key,
     config.source.prometheus?.bearer_token,
     config.source.prometheus?.basic_auth?.password,
     config.sinks.alertmanager?.bearer_token,
     config.sinks.alertmanager?.basic_auth?.password,
-    ...config.sinks.webhooks.map((w) => w.url),
     ...(config.source.scrape?.targets ?? []).flatMap((t) => [t.bearer_token, t.basic_auth?.password]),
   ]) {
     registerSecret(s);

@@ -63,6 +63,20 @@ export interface PoolSample {
 export interface Snapshot {
   readonly at: number;
   readonly pools: readonly PoolSample[];
+  /**
+   * Configured signals that gave nothing usable this cycle (the query failed,
+   * or none of its series joined a backend of the rate query): skewwatch is
+   * partially blind. Absent when the source does not check (scrape mode).
+   */
+  readonly missingSignals?: readonly MissingSignal[];
+}
+
+export interface MissingSignal {
+  /** The signal: cpu, weight, health, cpuCapacity, queue, errors. */
+  readonly signal: string;
+  /** Where it is configured, for people: `source.queries.cpu`, or `preset haproxy (weight)`. */
+  readonly configKey: string;
+  readonly reason: string;
 }
 
 export type Severity = 'ok' | 'warning' | 'critical';

@@ -4,6 +4,9 @@ import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom
 import type { PoolVerdict } from '../core/types.js';
 import type { TrackedAlert } from '../core/alerting/evaluator.js';
 
+/** Gauges prom-client's collectDefaultMetrics() names with a _total suffix. */
+export const PROM_CLIENT_MISNAMED = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export class SkewwatchMetrics {
   readonly registry: Registry;
   readonly pollDuration: Histogram<'outcome'>;
@@ -31,14 +34,27 @@ export class SkewwatchMetrics {
   readonly outboxPending: Gauge<'sink'>;
   readonly stateSaveErrors: Counter;
   readonly reloads: Counter<'outcome'>;
+  readonly lastReloadSuccessful: Gauge;
+  readonly lastReloadSuccessTime: Gauge;
+  readonly signalsMissing: Gauge;
+  readonly stateSaveFailing: Gauge;
 
-  constructor(opts: { defaultMetrics?: boolean; version?: string } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; version?: string; revision?: string; nodeVersion?: string } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'skewwatch_' });
+    if (opts.defaultMetrics) {
+      // Standard names, no prefix: dashboards and restart alerts look for
+      // process_cpu_seconds_total and process_start_time_seconds.
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names three gauges *_total, which `promtool check
+      // metrics` rejects (only counters end in _total); the same counts
+      // stay available by type in nodejs_active_{handles,requests,resources}.
+      for (const name of PROM_CLIENT_MISNAMED) this.registry.removeSingleMetric(name);
+    }
     const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
     const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers });
 
-    g('skewwatch_build_info', 'skewwatch build information.', ['version']).set({ version: opts.version ?? 'dev' }, 1);
+    g('skewwatch_build_info', 'skewwatch build information (version, source revision, Node.js version).', ['version', 'revision', 'nodejs_version'])
+      .set({ version: opts.version ?? 'dev', revision: opts.revision ?? 'unknown', nodejs_version: opts.nodeVersion ?? process.versions.node }, 1);
     this.pollDuration = new Histogram({
       name: 'skewwatch_poll_duration_seconds',
       help: 'Duration of one collect-analyse-evaluate cycle.',
@@ -70,6 +86,10 @@ export class SkewwatchMetrics {
     this.outboxPending = g('skewwatch_outbox_pending', 'Notifications waiting for delivery, by sink.', ['sink']);
     this.stateSaveErrors = c('skewwatch_state_save_errors_total', 'Failed writes of the state file.');
     this.reloads = c('skewwatch_config_reloads_total', 'Configuration reloads by outcome (success, failure).', ['outcome']);
+    this.lastReloadSuccessful = g('skewwatch_config_last_reload_successful', 'Whether the last configuration load or reload succeeded (1) or was rejected (0).');
+    this.lastReloadSuccessTime = g('skewwatch_config_last_reload_success_timestamp_seconds', 'Time of the last successful configuration load or reload.');
+    this.signalsMissing = g('skewwatch_signals_missing', 'Configured signals (CPU, weight, health...) that failed or joined no backend in the last collection: partially blind.');
+    this.stateSaveFailing = g('skewwatch_state_save_failing', 'Whether the last write of the state file failed (1): alert state lives in memory only until it works again.');
   }
 
   /** Replaces every per-pool and per-backend series (vanished pools disappear). */

@@ -6,6 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { errorMessage, SkewwatchError } from '../util/errors.js';
+import { redactText } from '../util/redact.js';
 
 export interface StatusProvider {
   readiness(): { ready: boolean; reason: string };
@@ -25,17 +27,29 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startHttpServer(listen: string, registry: Registry, provider: StatusProvider): Promise<HttpServerHandle> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+    const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      if (res.headersSent) return;
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+    // A throwing provider (a status that cannot be built) answers 500; it
+    // must never become an uncaught exception that kills the monitor.
+    try {
+      route(req.url ?? '/', req.method ?? 'GET', send);
+    } catch (e) {
+      send(500, 'text/plain', `internal error: ${redactText(errorMessage(e))}\n`);
+    }
+  });
+  server.on('clientError', (_e, socket) => { socket.destroy(); });
+
+  function route(url: string, method: string, send: (status: number, type: string, body: string, extra?: Record<string, string>) => void): void {
+    const path = url.split('?')[0];
+    if (method !== 'GET' && method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n', { Allow: 'GET, HEAD' });
     switch (path) {
       case '/metrics':
         registry.metrics().then(
           (text) => send(200, registry.contentType, text),
-          (e: unknown) => send(500, 'text/plain', `metrics failed: ${String(e)}\n`),
+          (e: unknown) => send(500, 'text/plain', `metrics failed: ${redactText(errorMessage(e))}\n`),
         );
         return;
       case '/healthz':
@@ -51,11 +65,18 @@ export async function startHttpServer(listen: string, registry: Registry, provid
       default:
         return send(404, 'text/plain', 'not found\n');
     }
-  });
+  }
   const { host, port } = parseListen(listen);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    const onError = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'the address is already in use (another process listens there; set listen / SKEWWATCH_LISTEN)'
+        : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+        : e.code === 'EADDRNOTAVAIL' ? 'no such local address'
+        : (e.code ?? e.message);
+      reject(new SkewwatchError('config', `cannot listen on ${listen}: ${why}`, { cause: e }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => { server.off('error', onError); resolve(); });
   });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -7,7 +7,7 @@
 // webhook, hence the default rate limit.
 
 import type { Clock } from '../util/clock.js';
-import { registerSecret } from '../util/redact.js';
+import { registerUrlSecrets } from '../util/redact.js';
 import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, RateLimit, SendResult } from './notifier.js';
 import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody } from './http.js';
@@ -40,17 +40,7 @@ export class SlackNotifier implements Notifier {
     if (!opts || typeof opts !== 'object') throw configError('slack: options are required');
     this.name = checkName(opts.name, 'slack');
     // Register before validating further, so even a half-valid URL is masked.
-    if (typeof opts.webhookUrl === 'string') {
-      registerSecret(opts.webhookUrl);
-      try {
-        const path = new URL(opts.webhookUrl).pathname;
-        registerSecret(path);
-        // The last segment is the webhook's token: mask it even on its own.
-        registerSecret(path.split('/').filter(Boolean).at(-1));
-      } catch {
-        /* reported below */
-      }
-    }
+    if (typeof opts.webhookUrl === 'string') registerUrlSecrets(opts.webhookUrl);
     const u = checkUrl(this.name, 'webhookUrl', opts.webhookUrl);
     if (u.pathname === '/' || u.pathname === '') throw configError(`${this.name}: webhookUrl has no path (expected .../services/...)`);
     if (!opts.clock) throw configError(`${this.name}: clock is required`);

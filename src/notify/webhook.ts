@@ -3,7 +3,7 @@
 // are the shared ones (2xx ok; 408/429/5xx/network retry; other 4xx final).
 
 import type { Clock } from '../util/clock.js';
-import { registerSecret } from '../util/redact.js';
+import { registerUrlSecrets } from '../util/redact.js';
 import type { Notification } from '../core/alerting/notification.js';
 import type { Notifier, SendResult } from './notifier.js';
 import { checkHeaders, checkName, checkTimeout, checkUrl, configError, postJson } from './http.js';
@@ -36,20 +36,7 @@ export class WebhookNotifier implements Notifier {
   constructor(opts: WebhookOptions) {
     if (!opts || typeof opts !== 'object') throw configError('webhook: options are required');
     this.name = checkName(opts.name, 'webhook');
-    if (typeof opts.url === 'string') {
-      registerSecret(opts.url);
-      try {
-        const u = new URL(opts.url);
-        if (u.pathname.length > 1) {
-          registerSecret(u.pathname + u.search);
-          registerSecret(u.pathname.split('/').filter(Boolean).at(-1));
-        }
-        for (const v of u.searchParams.values()) registerSecret(v);
-        if (u.password) registerSecret(decodeURIComponent(u.password));
-      } catch {
-        /* reported below */
-      }
-    }
+    if (typeof opts.url === 'string') registerUrlSecrets(opts.url);
     checkUrl(this.name, 'url', opts.url);
     if (!opts.clock) throw configError(`${this.name}: clock is required`);
     const headers = checkHeaders(this.name, opts.headers);

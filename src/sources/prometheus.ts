@@ -1,6 +1,6 @@
 // Query mode: one instant query per signal covering every pool at once
 // (never one query per backend), assembled into per-pool samples.
-import type { BackendSample, Health, PoolSample, Snapshot } from '../core/types.js';
+import type { BackendSample, Health, MissingSignal, PoolSample, Snapshot } from '../core/types.js';
 import type { QuerySet } from '../presets/preset.js';
 import { HEALTH_MAINT, HEALTH_UP } from '../presets/preset.js';
 import { SkewwatchError, errorMessage } from '../util/errors.js';
@@ -10,7 +10,18 @@ import type { PrometheusApi, VectorSample } from './prometheus-api.js';
 export interface PrometheusSourceOptions extends AssemblyOptions {
   readonly api: PrometheusApi;
   readonly queries: QuerySet;
+  /**
+   * Where each signal's query comes from, for messages (default
+   * `source.queries.<signal>`). Signals listed in `explicit` were set by the
+   * user: an empty answer is then a problem too, not just an error or a
+   * result that joins nothing.
+   */
+  readonly signalOrigins?: Partial<Record<Signal, string>>;
+  readonly explicit?: ReadonlySet<Signal>;
 }
+
+/** camelCase signal -> the snake_case key of source.queries. */
+const configKey = (sig: Signal) => sig.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 
 interface Acc {
@@ -63,18 +74,35 @@ export class PrometheusSource implements Source {
     const signals = SIGNALS.filter((s) => queries[s] !== undefined);
     const results = await Promise.allSettled(signals.map((s) => this.opts.api.query(queries[s]!, now, signal)));
     const data: Array<[Signal, readonly VectorSample[]]> = [];
+    const missing: MissingSignal[] = [];
+    const origin = (sig: Signal) => this.opts.signalOrigins?.[sig] ?? `source.queries.${configKey(sig)}`;
     results.forEach((r, i) => {
       const sig = signals[i]!;
       if (r.status === 'rejected') {
         // The rate is what skew is made of: without it there is no snapshot.
         if (sig === 'rate') throw r.reason instanceof SkewwatchError ? r.reason : new SkewwatchError('source-unreachable', errorMessage(r.reason));
         this.opts.onWarning?.(`signal ${sig} unavailable this cycle: ${errorMessage(r.reason)}`, sig);
+        missing.push({ signal: sig, configKey: origin(sig), reason: `query failed: ${errorMessage(r.reason)}` });
         return;
       }
       for (const w of r.value.warnings) this.opts.onWarning?.(`Prometheus warning for ${sig}: ${w}`, sig);
       data.push([sig, r.value.data]);
     });
-    return this.assembler.assemble(now, data);
+    const rate = data.find(([sig]) => sig === 'rate')?.[1] ?? [];
+    // With no rate series there are no pools: that is reported as zero pools, not as every signal missing.
+    if (rate.length > 0) {
+      for (const [sig, samples] of data) {
+        if (sig === 'rate') continue;
+        const joined = this.assembler.joinedCount(samples, rate);
+        if (samples.length > 0 && joined === 0) {
+          missing.push({ signal: sig, configKey: origin(sig), reason: `none of its ${samples.length} series joins a backend of the rate query: its labels must include [${[...this.opts.poolLabels, this.opts.backendLabel].join(', ')}] with the same values` });
+        } else if (samples.length === 0 && this.opts.explicit?.has(sig)) {
+          missing.push({ signal: sig, configKey: origin(sig), reason: 'the query returned no series' });
+        }
+      }
+    }
+    const snapshot = this.assembler.assemble(now, data);
+    return missing.length > 0 ? { ...snapshot, missingSignals: missing } : snapshot;
   }
 }
 
@@ -93,6 +121,15 @@ export class SnapshotAssembler {
     const pools = new Map<string, Acc>();
     for (const [sig, samples] of data) this.accumulate(pools, sig, samples);
     return { at, pools: [...pools.values()].map((acc) => this.toPool(acc)) };
+  }
+
+  /** How many of `samples` land on a (pool, backend) that the rate query also returned. */
+  joinedCount(samples: readonly VectorSample[], rate: readonly VectorSample[]): number {
+    const key = (s: VectorSample) => [...this.opts.poolLabels.map((l) => s.metric[l] ?? ''), s.metric[this.opts.backendLabel] ?? ''].join('\u0000');
+    const rateKeys = new Set(rate.map(key));
+    let n = 0;
+    for (const s of samples) if (rateKeys.has(key(s))) n++;
+    return n;
   }
 
   private accumulate(pools: Map<string, Acc>, sig: Signal, samples: readonly VectorSample[]): void {

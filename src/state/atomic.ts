@@ -1,25 +1,48 @@
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, mkdirSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join, basename } from 'node:path';
+import { ensureDir } from './dir.js';
+
+/** A temp name no other writer shares: two containers sharing a volume are both pid 1, so pid alone collides. */
+function tempName(path: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${host}-${randomBytes(4).toString('hex')}`);
+}
+
+/** writeSync may write fewer bytes than asked (a disk or quota nearly full): loop until all are written or it throws. */
+function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const n = writeSync(fd, bytes, off, bytes.length - off);
+    // 0 bytes with no error would loop for ever: treat it as a full disk.
+    if (n <= 0) throw Object.assign(new Error(`short write: ${off} of ${bytes.length} bytes`), { code: 'ENOSPC' });
+    off += n;
+  }
+}
 
 /**
  * Writes a file so that a crash leaves either the old or the new content,
- * never a torn one: write a temp file, fsync it, rename over, fsync the dir.
+ * never a torn one: write a temp file completely, fsync it, rename over,
+ * fsync the dir. On any error the temp file is removed and the old file is
+ * left as it was.
  */
 export function writeFileAtomic(path: string, content: string): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w', 0o600);
+  ensureDir(dir);
+  const tmp = tempName(path);
+  const bytes = Buffer.from(content, 'utf8');
   try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeAll(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
     throw e;
   }
   try {

@@ -179,7 +179,7 @@ describe('shipped configs', () => {
   it('the default rules load when no rule_files are given', () => {
     const loaded = loadConfig({ env: { SKEWWATCH_PROMETHEUS_URL: 'http://prometheus:9090' } });
     assert.deepEqual(loaded.files, [DEFAULT_RULES_FILE]);
-    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'SkewwatchBlind']);
+    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'SkewwatchBlind', 'SkewwatchSignalMissing', 'SkewwatchNoPools']);
     const parsed = ruleFileSchema.safeParse(parseYaml(readFileSync(DEFAULT_RULES_FILE, 'utf8')));
     assert.ok(parsed.success);
   });
@@ -519,6 +519,16 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 describe('skewwatch validate', () => {
   for (const name of exampleConfigs) {
+    // The Kubernetes example reads the in-cluster CA file, which exists only
+    // in a pod: outside one, validate says so (as the daemon would at start).
+    if (name === 'kubernetes.yaml') {
+      it('rejects alerts/examples/kubernetes.yaml outside a pod, naming the missing in-cluster CA file', async () => {
+        const r = await cli(['validate', '--config', join(EXAMPLES, name)], exampleEnv);
+        assert.equal(r.code, 1, r.out);
+        assert.match(r.err, /^invalid configuration \(1 problem\):\n {2}source: ENOENT: no such file or directory, open '\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/ca\.crt'\n$/);
+      });
+      continue;
+    }
     it(`exits 0 with a summary for alerts/examples/${name}`, async () => {
       const file = join(EXAMPLES, name);
       const r = await cli(['validate', '--config', file], exampleEnv);
@@ -528,6 +538,27 @@ describe('skewwatch validate', () => {
       assert.match(r.out, /\n {2}source: (prometheus|scrape) mode, preset \w+, every \d+s\n/);
       assert.match(r.out, /\n {2}rules: \w/);
       assert.match(r.out, /\n {2}sinks: /);
+    });
+  }
+
+  // Issue 11 item 6: what building would reject, validate rejects.
+  for (const [what, env, expected] of [
+    ['a missing tls.ca_file', { SKEWWATCH_PROMETHEUS_URL: 'https://p:9090' }, /source: ENOENT: no such file or directory, open '\/nonexistent\/ca\.pem'/],
+    ['a Slack URL without a path', { SKEWWATCH_PROMETHEUS_URL: 'http://p:9090', SKEWWATCH_SLACK_WEBHOOK_URL: 'https://chat.example.com' }, /sinks: slack: webhookUrl has no path/],
+    ['an Alertmanager URL with credentials', { SKEWWATCH_PROMETHEUS_URL: 'http://p:9090', SKEWWATCH_ALERTMANAGER_URL: 'http://user:pw1234567@am:9093' }, /sinks: alertmanager: put credentials in basicAuth, not in the url/],
+  ] as const) {
+    it(`rejects a config that validates but cannot be built: ${what}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'skewwatch-build-'));
+      try {
+        const file = join(dir, 'c.yaml');
+        writeFileSync(file, what === 'a missing tls.ca_file' ? 'source:\n  prometheus:\n    tls: { ca_file: /nonexistent/ca.pem }\n' : 'namespace: t\n');
+        const r = await cli(['validate', '--config', file], env);
+        assert.equal(r.code, 1, r.out);
+        assert.match(r.err, expected);
+        assert.ok(!r.err.includes('pw1234567'), 'no secret in the message');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 

@@ -13,6 +13,7 @@ import { applyInhibition } from './inhibition-stage.js';
 import { closeOrphan, DEFAULT_VANISHED_POOL_GRACE_MS, vanishState } from './orphans.js';
 import { focusOf, whatChangedBack, type FiringFocus } from './resolution.js';
 import { headline, makeNotification } from './notification-build.js';
+import { isSourceStat, sourceStatValue, sourceSummary } from './meta.js';
 
 /** One rule on one pool, as tracked across cycles. Plain data: persisted as is. */
 export interface TrackedAlert {
@@ -58,6 +59,8 @@ export interface CycleInput {
   /** Redacted message of the source failure, when verdicts is null. */
   readonly error?: string;
   readonly silences: readonly Silence[];
+  /** Config keys of configured signals that failed or joined no backend this cycle (meta.ts). */
+  readonly missingSignals?: readonly string[];
 }
 
 export interface EvaluatorContext {
@@ -107,15 +110,17 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
   for (const v of input.verdicts ?? []) verdictByPool.set(v.pool, v);
 
   for (const rule of ctx.rules) {
-    if (rule.when.stat === 'blind_cycles') {
+    if (isSourceStat(rule.when.stat)) {
+      const stat = rule.when.stat;
       const eff = effectiveRule(rule, SOURCE_POOL, {})!;
       const key = alertKey(rule.id, SOURCE_POOL);
       const tracked = alerts[key];
       const active = tracked ? hysteresisApplies(tracked.state) : false;
-      const holds = conditionHolds(eff.when, blindCycles, active);
+      const observed = { blindCycles, lastError, poolCount: input.verdicts?.length ?? null, missingSignals: input.verdicts ? (input.missingSignals ?? []) : null };
+      const value = sourceStatValue(stat, observed);
+      const holds = value === null ? null : conditionHolds(eff.when, value, active);
       if (!tracked && !holds) continue;
-      const summary = `${eff.name}: skewwatch cannot collect metrics (${blindCycles} failed cycles in a row${lastError ? `: ${lastError}` : ''}); skew alerts hold their state until data returns`;
-      alerts[key] = advance(tracked ?? fresh(eff, SOURCE_POOL, {}, ctx), eff, holds, null, summary, input, ctx, out);
+      alerts[key] = advance(tracked ?? fresh(eff, SOURCE_POOL, {}, ctx), eff, holds, null, sourceSummary(stat, eff.name, observed), input, ctx, out);
       continue;
     }
 
@@ -131,8 +136,11 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
         continue;
       }
       // A data gap (every rate invalid: an exporter restart) is missing
-      // data, not "no skew": the lifecycle holds (input null).
-      const holds = verdict.dataGap ? null : evaluateCondition(eff.when, verdict, eff.minRate, tracked ? hysteresisApplies(tracked.state) : false);
+      // data, not "no skew": the lifecycle holds (input null). A verdict with
+      // some backends' rates unusable (NaN, infinite, reset) may raise an
+      // alert but never end one: missing data is not recovery.
+      const judged = verdict.dataGap ? false : evaluateCondition(eff.when, verdict, eff.minRate, tracked ? hysteresisApplies(tracked.state) : false);
+      const holds = !judged && (verdict.dataGap || (verdict.missing?.length ?? 0) > 0) ? null : judged;
       if (!tracked && !holds) continue; // nothing to remember for a quiet pool
       const summary = headline(eff, verdict.pool, verdict.labels);
       const seen = tracked ? (tracked.vanishedSince == null ? tracked : { ...tracked, vanishedSince: null }) : fresh(eff, verdict.pool, verdict.labels, ctx);

@@ -23,7 +23,9 @@ export function statValue(verdict: PoolVerdict, stat: RuleStat): number | null {
     case 'seconds_to_saturation': return verdict.forecast?.secondsToSaturation ?? null;
     case 'total_rate': return verdict.totalRate;
     case 'hot_count': return verdict.hot.length;
-    case 'blind_cycles': return null; // source-level, evaluated by the caller
+    case 'blind_cycles':
+    case 'signals_missing':
+    case 'pool_count': return null; // source-level (meta.ts), evaluated by the caller
   }
 }
 

@@ -18,6 +18,8 @@ export const RULE_STATS = [
   'total_rate',            // pool requests per second
   'hot_count',             // number of backends flagged hot
   'blind_cycles',          // source-level: consecutive failed collections (meta-alert)
+  'signals_missing',       // source-level: configured signals that failed or joined no backend (meta.ts)
+  'pool_count',            // source-level: pools in the last collection (meta.ts)
 ] as const;
 export type RuleStat = (typeof RULE_STATS)[number];
 
