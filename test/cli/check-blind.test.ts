@@ -18,7 +18,9 @@ const prom = await startServer((req, _b, res) => {
     if (mode === 'cpu-unjoined') return json(res, 200, vector([[{ instance: 'a:9100' }, 0.5], [{ instance: 'b:9100' }, 0.5]]));
     return json(res, 200, vector([[{ proxy: 'be_app', server: 's1' }, 0.3], [{ proxy: 'be_app', server: 's2' }, 0.3]]));
   }
-  json(res, 200, vector([[{ proxy: 'be_app', server: 's1' }, 50], [{ proxy: 'be_app', server: 's2' }, 50]]));
+  // Health is 1 (UP) per server; every other signal 50.
+  const v = q.includes('haproxy_server_status') ? 1 : 50;
+  json(res, 200, vector([[{ proxy: 'be_app', server: 's1' }, v], [{ proxy: 'be_app', server: 's2' }, v]]));
 });
 after(() => prom.close());
 
