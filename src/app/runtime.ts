@@ -15,6 +15,7 @@ import { readSilenceFile, silencesFromConfig } from '../state/silences.js';
 import { DeliveryLoop } from '../notify/dispatcher.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
+import { packageVersion } from '../util/version.js';
 
 export function buildParts(loaded: LoadedConfig, clock: Clock, metrics: SkewwatchMetrics): DaemonParts {
   const notifiers = buildNotifiers(loaded.config, clock);
@@ -60,7 +61,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   applyLevel(loaded.config.log_level);
   opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
   for (const w of loaded.warnings) log.warn(w);
-  const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0' });
+  const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: packageVersion() });
   const stateDir = resolve(loaded.config.state_dir);
   const store = opts.store ?? new FileStateStore(stateDir, log);
   const daemon = new Daemon(

@@ -1,4 +1,5 @@
 import { createLogger } from '../util/logger.js';
+import { parseLogFormat } from '../util/log-format.js';
 import { startRuntime } from '../app/runtime.js';
 import { RecordingWriter } from '../replay/recording.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, type CommandIo } from './args.js';
@@ -21,12 +22,13 @@ ${CONFIG_HELP}
 Environment (override the file): SKEWWATCH_PROMETHEUS_URL, SKEWWATCH_SCRAPE_URLS,
 SKEWWATCH_PRESET, SKEWWATCH_MODE, SKEWWATCH_INTERVAL, SKEWWATCH_RATE_WINDOW, SKEWWATCH_CPU_QUERY,
 SKEWWATCH_SLACK_WEBHOOK_URL, SKEWWATCH_PAGERDUTY_ROUTING_KEY, SKEWWATCH_PAGERDUTY_URL,
-SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL`;
+SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL;
+SKEWWATCH_CONFIG (the config file, like --config), SKEWWATCH_LOG_FORMAT (json, logfmt or pretty)`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parse(argv, { ...CONFIG_OPTION, record: { type: 'string' } }, HELP, io);
   if (!args) return EXIT_OK;
-  const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info' });
+  const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info', format: parseLogFormat(io.env.SKEWWATCH_LOG_FORMAT) });
   let recorder: RecordingWriter | null = null;
   await startRuntime({
     ...(args.values.config ? { configFile: args.values.config } : {}),

@@ -136,7 +136,8 @@ function resolveSecretFiles(config: RawConfig, baseDir: string, where: (path: re
   visit(config, []);
 }
 
-function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[]): RuleConfig[] {
+/** One rule file: YAML, ${ENV} interpolation, the rule schema (exported for `validate --rules`). */
+export function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[]): RuleConfig[] {
   const yaml = readYaml(file, issues);
   if (!yaml) return [];
   const { value, missing } = interpolateEnv(yaml.value, env);
