@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, { run: () => Promise<Command>; summary: st
   record: { run: async () => (await import('./cli/record.js')).recordCommand, summary: 'record live samples to a file for replay' },
   demo: { run: async () => (await import('./cli/demo.js')).demoCommand, summary: 'watch a simulated incident get caught (no setup needed)' },
   silence: { run: async () => (await import('./cli/silence.js')).silenceCommand, summary: 'add, list or expire silences (maintenance windows)' },
+  'print-receiver': { run: async () => (await import('./cli/receiver.js')).printReceiverCommand, summary: 'print what Slack and PagerDuty would receive (a local stand-in)' },
   completion: {
     run: async () => {
       const { completionCommand } = await import('./cli/completion.js');
@@ -33,7 +34,7 @@ export const HELP = `skewwatch: alerts when a load balancer piles traffic onto o
 Usage: skewwatch <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`).join('\n')}
 
 Options:
   -h, --help     show this help
