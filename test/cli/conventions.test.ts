@@ -183,3 +183,30 @@ test('rules naming unconfigured sinks are reported in one line', async () => {
   const lines = r.out.split('\n').filter((l) => /not configured/.test(l));
   assert.deepEqual(lines, ['  warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager (TrafficSkew, TrafficSkewCritical, SkewwatchBlind); pagerduty (TrafficSkewCritical); slack (TrafficSkew, TrafficSkewCritical, SkewwatchBlind)']);
 });
+
+test('print-receiver answers like Slack and PagerDuty, prints what they got, and stops on SIGTERM', async () => {
+  const { printReceiverCommand, parseListen } = await import('../../src/cli/receiver.js');
+  const { EventEmitter } = await import('node:events');
+  assert.deepEqual(parseListen('0.0.0.0:9099'), { host: '0.0.0.0', port: 9099 });
+  assert.throws(() => parseListen('9099'), /expected HOST:PORT/);
+  let out = '';
+  let err = '';
+  const signals = new EventEmitter();
+  const done = printReceiverCommand(['--listen', '127.0.0.1:0'], {
+    out: new Writable({ write(c, _e, cb) { out += String(c); cb(); } }),
+    err: new Writable({ write(c, _e, cb) { err += String(c); cb(); } }),
+    env: {},
+  }, signals);
+  const end = Date.now() + 5000;
+  while (!/listening on 127\.0\.0\.1:(\d+)/.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const port = /listening on 127\.0\.0\.1:(\d+)/.exec(err)![1];
+  const slack = await fetch(`http://127.0.0.1:${port}/slack`, { method: 'POST', body: JSON.stringify({ text: 'TrafficSkew in be_app' }) });
+  assert.equal(slack.status, 200);
+  assert.equal(await slack.text(), 'ok');
+  const pd = await fetch(`http://127.0.0.1:${port}/pagerduty/v2/enqueue`, { method: 'POST', body: JSON.stringify({ routing_key: 'k'.repeat(32), event_action: 'trigger', payload: { summary: 'overload', source: 'lab', severity: 'critical' } }) });
+  assert.equal(pd.status, 202);
+  assert.match(out, /SLACK .*TrafficSkew in be_app|SLACK/);
+  assert.match(out, /PAGERDUTY trigger critical: overload/);
+  signals.emit('SIGTERM');
+  assert.equal(await done, 0);
+});
