@@ -1,18 +1,16 @@
-// The one place the version comes from: package.json, found relative to this
-// module (src/util/ and dist/util/ are both two levels below the package root,
-// and npm always ships package.json).
+// The version, read once from package.json (the one place it is written).
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_JSON = resolve(dirname(fileURLToPath(import.meta.url)), '../../package.json');
-
-let cached: string | undefined;
+let cached: string | null = null;
 
 export function packageVersion(): string {
-  if (cached === undefined) {
-    const pkg = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version?: unknown };
-    cached = typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  if (cached === null) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      cached = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    } catch {
+      cached = '0.0.0';
+    }
   }
   return cached;
 }
