@@ -23,6 +23,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { loadConfig } from '../../src/config/load.js';
 import { build, readManifests, type K8sObject } from './kustomize.js';
+import { unknownFieldProblems } from './k8s-strict.js';
 import { ROOT, run, tool } from './tools.js';
 
 const K8S = join(ROOT, 'deploy/kubernetes');
@@ -68,6 +69,19 @@ test('every manifest file validates against the Kubernetes / prometheus-operator
   const bad = structuredClone(find(built.prometheus, 'Deployment')[0]!);
   (podOf(bad).spec.containers[0]!.ports![0] as { containerPort: unknown }).containerPort = 'http';
   assert.throws(() => new Deployment(bad as never).validate(), /containerPort must be integer/);
+});
+
+test('no manifest has a field the API does not know (strict field validation, as the API server does)', () => {
+  const all = yamlFiles(K8S).flatMap((f) => readManifests(f).map((object) => ({ where: `${relative(ROOT, f)} ${object.kind}/${object.metadata.name}`, object })));
+  assert.deepEqual(unknownFieldProblems(all), []);
+  // The check bites: a typo is reported with where it is.
+  const typo = structuredClone(find(built.sidecar, 'Deployment')[0]!);
+  const c = podOf(typo).spec.containers[1] as unknown as Record<string, unknown>;
+  c.readinesProbe = c.readinessProbe;
+  delete c.readinessProbe;
+  const problems = unknownFieldProblems([{ where: 'typo', object: typo }]);
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0]!, /^typo: .*'"readinesProbe"' does not exist in type 'IContainer'/);
 });
 
 for (const variant of VARIANTS) {
