@@ -18,6 +18,7 @@ import { readSilenceFile, silencesFromConfig } from '../state/silences.js';
 import { DeliveryLoop } from '../notify/dispatcher.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
+import { packageVersion } from '../util/version.js';
 
 export function buildParts(loaded: LoadedConfig, clock: Clock, metrics: SkewwatchMetrics): DaemonParts {
   const notifiers = buildNotifiers(loaded.config, clock);

@@ -3,6 +3,7 @@ import { flushAndExit, startRuntime } from '../app/runtime.js';
 import { endQuietlyOnClosedPipe, isEpipe } from '../util/pipes.js';
 import { errorMessage } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { parseLogFormat } from '../util/log-format.js';
 import { RecordingWriter } from '../replay/recording.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ERROR, type CommandIo } from './args.js';
 
@@ -27,13 +28,14 @@ ${CONFIG_HELP}
 Environment (override the file): SKEWWATCH_PROMETHEUS_URL, SKEWWATCH_SCRAPE_URLS,
 SKEWWATCH_PRESET, SKEWWATCH_MODE, SKEWWATCH_INTERVAL, SKEWWATCH_RATE_WINDOW, SKEWWATCH_CPU_QUERY,
 SKEWWATCH_SLACK_WEBHOOK_URL, SKEWWATCH_PAGERDUTY_ROUTING_KEY, SKEWWATCH_PAGERDUTY_URL,
-SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL`;
+SKEWWATCH_ALERTMANAGER_URL, SKEWWATCH_STATE_DIR, SKEWWATCH_LISTEN, SKEWWATCH_LOG_LEVEL;
+SKEWWATCH_CONFIG (the config file, like --config), SKEWWATCH_LOG_FORMAT (json, logfmt or pretty)`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
   for (const stream of [io.out, io.err]) endQuietlyOnClosedPipe(stream);
   const args = parse(argv, { ...CONFIG_OPTION, record: { type: 'string' } }, HELP, io);
   if (!args) return EXIT_OK;
-  const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info' });
+  const log = createLogger({ level: io.env.SKEWWATCH_LOG_LEVEL ?? 'info', format: parseLogFormat(io.env.SKEWWATCH_LOG_FORMAT) });
   // A forgotten promise must not take the monitor down: log it and go on.
   process.on('unhandledRejection', (e: unknown) => log.error({ err: e instanceof Error ? e : new Error(String(e)) }, 'unhandled rejection (bug): skewwatch keeps running'));
   process.on('uncaughtException', (e: unknown) => {

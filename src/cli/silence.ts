@@ -6,7 +6,7 @@ import { parse, UsageError, EXIT_OK, EXIT_ALERTING, type CommandIo } from './arg
 import { renderTable } from './table.js';
 
 const HELP = `Usage:
-  skewwatch silence add --duration 2h [--pool REGEX] [--rule REGEX] [--start ISO] --comment TEXT
+  skewwatch silence add --duration 2h|forever [--pool REGEX] [--rule REGEX] [--start ISO] --comment TEXT
   skewwatch silence list
   skewwatch silence expire ID
 
@@ -20,11 +20,20 @@ Options:
   -c, --config FILE     config file to read state_dir from
       --pool REGEX      pools to silence (whole-value regex; default all)
       --rule REGEX      rules to silence (whole-value regex; default all)
-      --duration D      how long, e.g. 30m, 2h (required for add)
+      --duration D      how long, e.g. 30m, 2h, or forever (until expired; required for add)
       --start ISO       start time (default now)
       --comment TEXT    why (required for add)
       --author NAME     who (default $USER)
   -h, --help            show this help`;
+
+/**
+ * "forever" ends at the last millisecond JSON and Date can both represent
+ * plainly (9999-12-31): the silence file stays ordinary numbers, and every
+ * reader's `endsAt > now` keeps working.
+ */
+export const FOREVER = Date.parse('9999-12-31T23:59:59.999Z');
+
+const endText = (endsAt: number) => (endsAt >= FOREVER ? 'forever' : new Date(endsAt).toISOString());
 
 export async function silenceCommand(argv: string[], io: CommandIo): Promise<number> {
   const args = parse(argv, {
@@ -38,8 +47,10 @@ export async function silenceCommand(argv: string[], io: CommandIo): Promise<num
   const now = Date.now();
   switch (action) {
     case 'add': {
-      const ms = v.duration ? parseDuration(v.duration) : null;
-      if (!ms) throw new UsageError(`silence add: --duration is required (e.g. 30m, 2h)\n\n${HELP}`);
+      if (v.duration === undefined) throw new UsageError(`silence add: --duration is required (e.g. 30m, 2h, forever)\n\n${HELP}`);
+      const forever = v.duration === 'forever';
+      const ms = forever ? null : parseDuration(v.duration);
+      if (!forever && !ms) throw new UsageError(`silence add: --duration: expected a duration such as 30m or 2h, or forever; got ${JSON.stringify(v.duration)}`);
       if (!v.comment) throw new UsageError(`silence add: --comment is required: say why, for the next person on call\n\n${HELP}`);
       for (const [flag, re] of [['--pool', v.pool], ['--rule', v.rule]] as const) {
         if (re === undefined) continue;
@@ -50,15 +61,15 @@ export async function silenceCommand(argv: string[], io: CommandIo): Promise<num
       const s = addSilence(stateDir, {
         ...(v.pool !== undefined ? { pool: v.pool } : {}),
         ...(v.rule !== undefined ? { rule: v.rule } : {}),
-        startsAt, endsAt: startsAt + ms, comment: v.comment, createdBy: v.author ?? io.env.USER ?? 'cli',
+        startsAt, endsAt: forever ? FOREVER : startsAt + ms!, comment: v.comment, createdBy: v.author ?? io.env.USER ?? 'cli',
       }, now);
-      io.out.write(`silence ${s.id} until ${new Date(s.endsAt).toISOString()} (pool ${s.pool ?? '.*'}, rule ${s.rule ?? '.*'})\n`);
+      io.out.write(`silence ${s.id} until ${forever ? 'expired (forever)' : new Date(s.endsAt).toISOString()} (pool ${s.pool ?? '.*'}, rule ${s.rule ?? '.*'})\n`);
       return EXIT_OK;
     }
     case 'list': {
       const active = readSilenceFile(stateDir).filter((s) => s.endsAt > now);
       if (active.length === 0) io.out.write('no active silences\n');
-      else io.out.write(`${renderTable(['ID', 'POOL', 'RULE', 'STARTS', 'ENDS', 'BY', 'COMMENT'], active.map((s) => [s.id, s.pool ?? '.*', s.rule ?? '.*', new Date(s.startsAt).toISOString(), new Date(s.endsAt).toISOString(), s.createdBy, s.comment]))}\n`);
+      else io.out.write(`${renderTable(['ID', 'POOL', 'RULE', 'STARTS', 'ENDS', 'BY', 'COMMENT'], active.map((s) => [s.id, s.pool ?? '.*', s.rule ?? '.*', new Date(s.startsAt).toISOString(), endText(s.endsAt), s.createdBy, s.comment]))}\n`);
       return EXIT_OK;
     }
     case 'expire': {

@@ -89,6 +89,8 @@ export function crossCheck(
   });
 
   const ids = new Set<string>();
+  // Sink -> rules that name it though it is not configured: said once, in one line.
+  const unconfigured = new Map<string, string[]>();
   rules.forEach((rule, i) => {
     const origin = origins[i] ?? { path: `rules[${i}]`, where: (key: string) => where(`rules[${i}].${key}`) };
     const addRule = (key: string, message: string) => add(`${origin.path} (${rule.id}).${key}`, message, origin.where(key));
@@ -99,14 +101,21 @@ export function crossCheck(
       if (ref.startsWith('webhook:')) {
         if (!webhookNames.has(ref.slice('webhook:'.length))) addRule('sinks', `names ${ref} but sinks.webhooks has no webhook of that name`);
       } else if (!sinks[ref as 'slack' | 'pagerduty' | 'alertmanager']) {
-        warnings.push(`rule ${rule.id} sends to ${ref}, which is not configured: those notifications are skipped`);
+        unconfigured.set(ref, [...new Set([...(unconfigured.get(ref) ?? []), rule.id])]);
       }
     }
     if (isSourceStat(rule.when.stat) && Object.keys(rule.match).length > 0) {
       addRule('match', `${rule.when.stat} is a source-level statistic: pool matchers do not apply`);
     }
   });
+  if (unconfigured.size > 0) warnings.push(unconfiguredSinksWarning(unconfigured));
   config.silences.forEach((s, i) => {
     if (s.starts_at && Date.parse(s.starts_at) >= Date.parse(s.ends_at)) add(`silences[${i}].ends_at`, 'must be after starts_at');
   });
+}
+
+/** "not configured, so skipped: pagerduty (TrafficSkewCritical), slack (TrafficSkew, SkewwatchBlind)". */
+export function unconfiguredSinksWarning(bySink: ReadonlyMap<string, readonly string[]>): string {
+  const parts = [...bySink].sort(([a], [b]) => a.localeCompare(b)).map(([sink, ids]) => `${sink} (${ids.join(', ')})`);
+  return `rules send to sinks that are not configured, so those notifications are skipped: ${parts.join('; ')}`;
 }

@@ -138,7 +138,8 @@ function resolveSecretFiles(config: RawConfig, baseDir: string, where: (path: re
   visit(config, []);
 }
 
-function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[], inhibitRules: InhibitRule[]): RuleConfig[] {
+/** One rule file: YAML, ${ENV} interpolation, the rule schema (exported for `validate --rules`). */
+export function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[], inhibitRules: InhibitRule[] = []): RuleConfig[] {
   const yaml = readYaml(file, issues);
   if (!yaml) return [];
   const { value, missing } = interpolateEnv(yaml.value, env);

@@ -44,6 +44,8 @@ export interface PrintReceiverOptions {
   /** Printed times are relative to this (epoch ms). Default: when the receiver started. */
   readonly startedAt?: number;
   readonly port?: number;
+  /** Listen address. Default 127.0.0.1; the compose lab's receiver container uses 0.0.0.0. */
+  readonly host?: string;
   /** Largest accepted body. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   readonly onEvent?: (event: ReceivedEvent) => void;
@@ -215,7 +217,7 @@ export async function startPrintReceiver(opts: PrintReceiverOptions = {}): Promi
     );
   });
 
-  const port = await listenLoopback(server, opts.port ?? 0);
+  const port = opts.host && opts.host !== '127.0.0.1' ? await listenOn(server, opts.host, opts.port ?? 0) : await listenLoopback(server, opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
   const firstAt = (f: (e: ReceivedEvent) => boolean) => received.find(f)?.at ?? null;
 
@@ -266,6 +268,13 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startFleetServer } from './fleet-server.js';
 import { startPrintReceiver, type ReceivedEvent } from './print-receiver.js';
-import { createViewWriter, renderTimeline, leadTime, modelEvents, type DemoEvent, type ViewAlert, type ViewBackend } from './view.js';
+import { createViewWriter, renderTimeline, leadTime, modelEvents, type DemoEvent } from './view.js';
+import { demoViewInput, type StatusShape } from './view-input.js';
+import { renderReport } from './view-report.js';
 import type { Scenario } from './scenarios.js';
 import { startRuntime } from '../app/runtime.js';
 import { silentLogger } from '../util/logger.js';
@@ -136,7 +138,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         fleet.repair();
         repaired = true;
       }
-      if (writer) writer.update(viewInput(fleet.state(), verdict, runtime.daemon.status(Date.now()) as StatusShape, events(), since(Date.now()), opts));
+      if (writer) writer.update(demoViewInput(fleet.state(), verdict, runtime.daemon.status(Date.now()) as StatusShape, events(), since(Date.now()), { ...opts, width: terminalWidth(opts.out) }));
     }
   } finally {
     await runtime.stop(3000);
@@ -172,9 +174,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   };
   if (writer) {
     writer.finish();
-    opts.out.write(`\nWhat the sinks received (local receiver standing in for Slack and PagerDuty):\n${payloadLines.map((l) => `  ${l}`).join('\n') || '  (nothing)'}\n`);
-    opts.out.write(`\n${renderTimeline(all, { color: false })}\n`);
-    opts.out.write(`\nThis was a simulation. The end-to-end suite (npm run test:e2e) shows the same on real HAProxy, Prometheus and Alertmanager.\n`);
+    opts.out.write(renderReport({ payloadLines, timeline: renderTimeline(all, { color: false }), width: terminalWidth(opts.out) }));
   } else {
     opts.out.write(`${JSON.stringify(summary)}\n`);
   }
@@ -182,36 +182,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   return summary;
 }
 
-interface StatusShape {
-  alerts: Array<{ rule: string; state: ViewAlert['state']; severity: string }>;
-}
-
-function viewInput(state: ReturnType<Awaited<ReturnType<typeof startFleetServer>>['state']>, verdict: PoolVerdict | null, status: StatusShape, events: DemoEvent[], elapsed: number, opts: DemoOptions) {
-  const byName = new Map((verdict?.backends ?? []).map((b) => [b.backend, b]));
-  const backends: ViewBackend[] = state.backends.map((b) => {
-    const v = byName.get(b.name);
-    return {
-      name: b.name,
-      status: b.status,
-      share: v?.share ?? 0,
-      expectedShare: v?.expectedShare ?? 0,
-      cpu: v?.utilisation ?? null,
-      queue: v?.queue ?? null,
-    };
-  });
-  const alerts: ViewAlert[] = ['TrafficSkew', 'TrafficSkewCritical'].map((rule) => {
-    const a = status.alerts.find((x) => x.rule === rule);
-    return { rule, state: a?.state ?? 'inactive', severity: rule === 'TrafficSkew' ? 'warning' : 'critical' };
-  });
-  return {
-    elapsedSeconds: elapsed,
-    durationSeconds: opts.durationSeconds,
-    scenario: opts.scenario,
-    offeredRps: state.offeredRate,
-    backends,
-    alerts,
-    verdict: verdict ? { severity: verdict.severity, explanation: verdict.explanation } : null,
-    events,
-    width: (opts.out as { columns?: number }).columns ?? 100,
-  };
+/** The terminal's width, or 100 columns when the output is not a terminal. */
+function terminalWidth(out: NodeJS.WritableStream): number {
+  return (out as { columns?: number }).columns ?? 100;
 }

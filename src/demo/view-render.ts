@@ -55,9 +55,12 @@ export function truncate(text: string, width: number): string {
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
+/** The expected-share marker: thin on an empty cell, heavy inside the bar. The legend names both. */
+export const EXPECTED_MARKERS = ['│', '┃'] as const;
+
 /**
  * A horizontal bar of `cells` columns for value/scale, in eighth-block
- * resolution, with `│` at the expected position.
+ * resolution, with `│` (or `┃` inside the bar) at the expected position.
  */
 export function shareBar(value: number, expected: number, scale: number, cells: number): string {
   const s = scale > 0 ? scale : 1;
@@ -70,7 +73,7 @@ export function shareBar(value: number, expected: number, scale: number, cells: 
     else chars.push(' ');
   }
   const marker = Math.min(cells - 1, Math.max(0, Math.round((expected / s) * cells) - 1));
-  if (expected > 0) chars[marker] = chars[marker] === ' ' ? '│' : '┃';
+  if (expected > 0) chars[marker] = chars[marker] === ' ' ? EXPECTED_MARKERS[0] : EXPECTED_MARKERS[1];
   return chars.join('');
 }
 
@@ -164,7 +167,7 @@ export function renderView(input: ViewInput): string {
   lines.push(
     paint(
       'dim',
-      `${pad('server', nameWidth)} ${pad('state', 5)} ${pad(`share (│ = expected, full bar = ${pct(scale)})`, barCells + 20)} ${pad('cpu', 5, true)} ${pad('queue', 6, true)} ${pad('503', 6, true)}`,
+      `${pad('server', nameWidth)} ${pad('state', 5)} ${pad(`share (${EXPECTED_MARKERS.join(' or ')} = expected, full bar = ${pct(scale)})`, barCells + 20)} ${pad('cpu', 5, true)} ${pad('queue', 6, true)} ${pad('503', 6, true)}`,
     ),
   );
   const { rows, hidden } = pickRows(input.backends, Math.max(2, input.maxBackendRows ?? 12));

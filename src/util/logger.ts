@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { REDACT_PATHS, redactText } from './redact.js';
+import { formatLogLine, type LogFormat } from './log-format.js';
 
 export type { Logger };
 
@@ -7,6 +8,13 @@ export interface LoggerOptions {
   level?: string;
   /** Injected output stream (tests parse the lines). Defaults to stdout. */
   stream?: DestinationStream;
+  /** json (default: pino's lines, epoch-ms time), logfmt or pretty (ISO times). See parseLogFormat. */
+  format?: LogFormat;
+}
+
+/** Re-renders each JSON line pino writes; pino writes one whole line per call. */
+function formatted(format: LogFormat, dest: DestinationStream): DestinationStream {
+  return { write: (line: string) => dest.write(formatLogLine(line, format)) };
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -36,7 +44,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         },
       },
     },
-    opts.stream ?? pino.destination({ dest: 1, sync: false }),
+    (() => {
+      const dest = opts.stream ?? pino.destination({ dest: 1, sync: false });
+      return opts.format && opts.format !== 'json' ? formatted(opts.format, dest) : dest;
+    })(),
   );
 }
 

@@ -50,7 +50,7 @@ test('silence add refuses what would confuse the next person on call', async () 
   for (const [args, message] of [
     [['--duration', '2h'], /--comment is required/],
     [['--comment', 'x'], /--duration is required/],
-    [['--duration', 'soon', '--comment', 'x'], /--duration is required/],
+    [['--duration', 'soon', '--comment', 'x'], /--duration: expected a duration such as 30m or 2h, or forever; got "soon"/],
     [['--duration', '1h', '--comment', 'x', '--pool', '('], /--pool: invalid regex/],
     [['--duration', '1h', '--comment', 'x', '--start', 'tomorrow'], /--start: expected an ISO 8601 time/],
   ] as const) {
