@@ -60,7 +60,25 @@ export function buildPreset(config: RawConfig): Preset {
       queries: { ...signalQueries(s.queries ?? {}), rate: s.queries?.rate ?? '' },
     });
   }
-  return getPreset(s.preset);
+  return getPreset(s.preset, presetOptionsOf(s) as never);
+}
+
+/** source.preset_options (snake_case, validated by the schema) -> the preset's own option type. */
+function presetOptionsOf(s: RawConfig['source']): unknown {
+  const o = (s.preset_options ?? {}) as Record<string, unknown>;
+  const pick = (from: string, to: string) => (o[from] !== undefined ? { [to]: o[from] } : {});
+  switch (s.preset) {
+    case 'haproxy':
+      return pick('backup_servers', 'backupServers');
+    case 'nginx':
+      return pick('flavour', 'flavour');
+    case 'traefik':
+      return pick('job', 'job');
+    case 'kubernetes':
+      return { ...pick('workload_label', 'workloadLabel'), ...pick('request_metric', 'requestMetric'), ...pick('error_matcher', 'errorMatcher') };
+    default:
+      return undefined;
+  }
 }
 
 export function buildAnalysisOptions(config: RawConfig): AnalysisOptions {

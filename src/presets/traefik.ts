@@ -37,7 +37,7 @@ export function createTraefikPreset(options: TraefikOptions = {}): Preset {
   });
   return scrapePreset({
     name: 'traefik',
-    description: 'Traefik services as backends of a weighted service (no per-server request metrics exist)',
+    description: `Traefik services as backends of a weighted service (no per-server request metrics exist; scrape-mode job ${options.job ?? 'traefik'})`,
     poolLabels: pool,
     backendLabel: backend,
     queries,
