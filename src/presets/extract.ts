@@ -5,8 +5,12 @@
 // query mode.
 
 import type { Health } from '../core/types.js';
-import type { ExpositionSample, Family } from '../sources/exposition-types.js';
-import type { BackendReading, QueryContext, QuerySet, ScrapeExtractor, ScrapePreset } from './preset.js';
+import type { ExpositionSample, Family } from '../signals/exposition-types.js';
+import type { QueryContext, QuerySet } from '../signals/query-set.js';
+import { mergeHealth, type BackendReading, type ScrapeExtractor } from '../signals/readings.js';
+import type { ScrapePreset } from './preset.js';
+
+export { mergeHealth } from '../signals/readings.js';
 
 export interface SignalSpec {
   /** Sample name as exposed (e.g. `haproxy_server_sessions_total`). */
@@ -99,15 +103,6 @@ interface Acc {
   values: Partial<Record<NumField, number>>;
   /** Index of the request spec used for this backend's pool. */
   health: Health | undefined;
-}
-
-const HEALTH_RANK: Record<Health, number> = { down: 0, maint: 1, up: 2 };
-
-/** Best-of merge: a backend any sample reports up is up; otherwise maint beats down. */
-export function mergeHealth(a: Health | undefined, b: Health | undefined): Health | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return HEALTH_RANK[a] >= HEALTH_RANK[b] ? a : b;
 }
 
 function indexSamples(families: readonly Family[]): Map<string, ExpositionSample[]> {

@@ -15,6 +15,7 @@
 // Scrape mode reads a Prometheus /federate exposition of the same series
 // (match[]={__name__=~"http_requests_total|container_cpu_usage_seconds_total|kube_pod_container_resource_limits|up"}).
 
+import { parseSimpleMatcher } from '../signals/label-matchers.js';
 import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, by, sel, sumRate } from './promql.js';
@@ -77,18 +78,4 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
   });
 }
 
-/**
- * Turn `label="value"`, `label!="value"`, `label=~"re"` or `label!~"re"` into
- * a predicate (anchored like PromQL), for scrape mode.
- */
-export function parseSimpleMatcher(matcher: string): (labels: Readonly<Record<string, string>>) => boolean {
-  const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
-  if (m === null) throw new RangeError(`unsupported matcher ${JSON.stringify(matcher)}: expected label="value", !=, =~ or !~`);
-  const [, label, op, raw] = m as unknown as [string, string, string, string];
-  const value = raw.replace(/\\(.)/g, '$1');
-  if (op === '=') return (l) => (l[label] ?? '') === value;
-  if (op === '!=') return (l) => (l[label] ?? '') !== value;
-  const re = new RegExp(`^(?:${value})$`);
-  if (op === '=~') return (l) => re.test(l[label] ?? '');
-  return (l) => !re.test(l[label] ?? '');
-}
+export { parseSimpleMatcher } from '../signals/label-matchers.js';

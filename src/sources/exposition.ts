@@ -38,11 +38,12 @@ import {
   SPACE,
   TAB,
 } from './exposition-lex.js';
-import type { ExpositionFormat, ExpositionSample, Family, MetricType } from './exposition-types.js';
+import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../signals/exposition-types.js';
+import { CREATED_TYPES, DISTRIBUTION_TYPES, FamilyTable, OM_TYPES, PROM_TYPES, type Builder } from './exposition-families.js';
 
 export { parseSampleValue } from './exposition-lex.js';
 
-export type { ExpositionFormat, ExpositionSample, Family, MetricType } from './exposition-types.js';
+export type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../signals/exposition-types.js';
 
 export interface ParseOptions {
   /** HTTP Content-Type of the response; `application/openmetrics-text` selects OpenMetrics. */
@@ -69,52 +70,6 @@ export function detectFormat(text: string, contentType?: string): ExpositionForm
     return 'openmetrics';
   }
   return 'prometheus';
-}
-
-const PROM_TYPES: ReadonlyMap<string, MetricType> = new Map([
-  ['counter', 'counter'],
-  ['gauge', 'gauge'],
-  ['histogram', 'histogram'],
-  ['summary', 'summary'],
-  ['untyped', 'untyped'],
-]);
-const OM_TYPES: ReadonlyMap<string, MetricType> = new Map([
-  ['counter', 'counter'],
-  ['gauge', 'gauge'],
-  ['histogram', 'histogram'],
-  ['gaugehistogram', 'gaugehistogram'],
-  ['summary', 'summary'],
-  ['info', 'info'],
-  ['stateset', 'stateset'],
-  ['unknown', 'unknown'],
-]);
-
-/** Sample-name suffixes each family type allows (the empty string is the bare family name). */
-const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
-  counter: ['', '_total', '_created'],
-  gauge: [''],
-  untyped: [''],
-  unknown: [''],
-  stateset: [''],
-  info: ['', '_info'],
-  summary: ['', '_sum', '_count', '_created'],
-  histogram: ['_bucket', '_sum', '_count', '_created'],
-  gaugehistogram: ['_bucket', '_gsum', '_gcount'],
-};
-const CANDIDATE_SUFFIXES = ['_total', '_bucket', '_count', '_sum', '_created', '_info', '_gcount', '_gsum'];
-const DISTRIBUTION_TYPES: ReadonlySet<MetricType> = new Set(['histogram', 'gaugehistogram', 'summary']);
-const CREATED_TYPES: ReadonlySet<MetricType> = new Set(['counter', 'histogram', 'summary', 'gaugehistogram']);
-
-interface Builder {
-  name: string;
-  type: MetricType;
-  typeDeclared: boolean;
-  help: string | undefined;
-  unit: string | undefined;
-  samples: ExpositionSample[];
-  sawSample: boolean;
-  /** The caller wants this family even when it has no samples (keepNames matched the family name). */
-  wanted: boolean;
 }
 
 /**
@@ -145,8 +100,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     };
   }
 
-  const families = new Map<string, Builder>();
-  const order: Builder[] = [];
+  const table = new FamilyTable(implicitType, keep);
   let current: Builder | undefined;
   let sawEof = false;
 
@@ -166,29 +120,8 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     throw new SkewwatchError('parse', `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}: ${message}`);
   };
 
-  // Sample names known to be skippable (unwanted name, unwanted family). Reset
-  // whenever a new family appears, since that can change how names resolve.
-  const skippable = new Set<string>();
-
-  const getOrCreate = (name: string): Builder => {
-    let b = families.get(name);
-    if (b === undefined) {
-      skippable.clear();
-      b = {
-        name,
-        type: implicitType,
-        typeDeclared: false,
-        help: undefined,
-        unit: undefined,
-        samples: [],
-        sawSample: false,
-        wanted: keep === undefined || keep(name),
-      };
-      families.set(name, b);
-      order.push(b);
-    }
-    return b;
-  };
+  const getOrCreate = (name: string): Builder => table.getOrCreate(name);
+  const skippable = table.skippable;
 
   const skipBlanks = (p: number): number => {
     while (p < lineEnd) {
@@ -366,22 +299,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     b.typeDeclared = true;
   };
 
-  /** The family a sample name belongs to, plus the suffix it carries. */
-  const resolveFamily = (name: string): { family: Builder; suffix: string } => {
-    if (current !== undefined && name.startsWith(current.name)) {
-      const suffix = name.slice(current.name.length);
-      if (SUFFIXES[current.type].includes(suffix)) return { family: current, suffix };
-    }
-    const exact = families.get(name);
-    if (exact !== undefined && SUFFIXES[exact.type].includes('')) return { family: exact, suffix: '' };
-    for (const suffix of CANDIDATE_SUFFIXES) {
-      if (name.length > suffix.length && name.endsWith(suffix)) {
-        const f = families.get(name.slice(0, name.length - suffix.length));
-        if (f !== undefined && SUFFIXES[f.type].includes(suffix)) return { family: f, suffix };
-      }
-    }
-    return { family: getOrCreate(name), suffix: '' };
-  };
+  const resolveFamily = (name: string) => table.resolve(name, current);
 
   const handleSample = (): void => {
     const nameEnd = readMetricName(lineStart, `a metric name or '#' at the start of the line`);
@@ -471,15 +389,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     throw new SkewwatchError('parse', `OpenMetrics line ${lineNo}: expected '# EOF' as the last line, found end of input`);
   }
 
-  const out: Family[] = [];
-  for (const b of order) {
-    if (keep !== undefined && !b.wanted && b.samples.length === 0) continue;
-    const f: { -readonly [K in keyof Family]: Family[K] } = { name: b.name, type: b.type, samples: b.samples };
-    if (b.help !== undefined) f.help = b.help;
-    if (b.unit !== undefined) f.unit = b.unit;
-    out.push(f);
-  }
-  return out;
+  return table.toFamilies();
 }
 
 /** All samples of the named family or sample name, flattened. */

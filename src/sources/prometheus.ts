@@ -1,8 +1,7 @@
 // Query mode: one instant query per signal covering every pool at once
 // (never one query per backend), assembled into per-pool samples.
 import type { BackendSample, Health, PoolSample, Snapshot } from '../core/types.js';
-import type { QuerySet } from '../presets/preset.js';
-import { HEALTH_MAINT, HEALTH_UP } from '../presets/preset.js';
+import { HEALTH_MAINT, HEALTH_UP, SIGNALS, type QuerySet, type Signal } from '../signals/query-set.js';
 import { SkewwatchError, errorMessage } from '../util/errors.js';
 import type { Source } from './source.js';
 import type { PrometheusApi, VectorSample } from './prometheus-api.js';
@@ -19,21 +18,7 @@ interface Acc {
   backends: Map<string, Partial<Record<Signal, number>>>;
 }
 
-export type Signal = keyof QuerySet;
-export const SIGNALS: readonly Signal[] = [
-  'rate',
-  'weight',
-  'health',
-  'cpu',
-  'cpuCapacity',
-  'queue',
-  'errors',
-  'backup',
-  'stateAge',
-  'responseTime',
-  'sessions',
-  'sessionLimit',
-];
+export { SIGNALS, type Signal } from '../signals/query-set.js';
 
 /** A gauge value worth keeping: finite (HAProxy reports an unset limit as NaN). */
 function finite(v: number | undefined): v is number {

@@ -23,16 +23,18 @@
 // errors are kept in `lastCpuErrors`. Trackers of failed targets are left
 // untouched, so the next success yields a rate over the longer interval.
 
-import type { BackendSample, Health, PoolSample, Snapshot } from '../core/types.js';
-import { mergeHealth } from '../presets/extract.js';
-import { hasScrape, type BackendReading, type Preset, type ScrapePreset } from '../presets/preset.js';
+import type { PoolSample, Snapshot } from '../core/types.js';
+import type { Family } from '../signals/exposition-types.js';
+import { hasScrape, mergeHealth, type BackendReading, type BalancerSpec, type ScrapeExtractor } from '../signals/readings.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { SkewwatchError, errorMessage, isSkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { CPU_METRIC_NAMES, readCpu } from './cpu-exporter.js';
 import { parseExposition } from './exposition.js';
-import type { Family } from './exposition-types.js';
+
 import { createAgents, displayUrl, fetchText, registerTargetSecrets, type Agents, type FetchTarget } from './http-fetch.js';
-import { RateTracker, type SeriesRate } from './rates.js';
+import { RateTracker } from './rates.js';
+import { addRequests, buildPools, poolKey, windowWeight, type BackendAcc } from './scrape-pools.js';
 import type { Source } from './source.js';
 
 export interface ScrapeTarget extends FetchTarget {
@@ -50,7 +52,8 @@ export interface ScrapeTarget extends FetchTarget {
 }
 
 export interface ScrapeSourceOptions {
-  readonly preset: Preset;
+  /** The preset (or anything with its name, labels and extractor). */
+  readonly preset: BalancerSpec;
   readonly targets: readonly ScrapeTarget[];
   readonly name?: string;
   /** Targets fetched at once. Default 4. */
@@ -68,46 +71,7 @@ export interface ScrapeSourceOptions {
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const CPU_METRIC_NAMES = ['node_cpu_seconds_total', 'process_cpu_seconds_total'] as const;
-
-export interface CpuReading {
-  readonly seconds: number;
-  readonly capacity?: number;
-  readonly source: 'node' | 'process';
-}
-
-/**
- * CPU seconds from one exporter: node_exporter's node_cpu_seconds_total
- * summed over every mode except idle (capacity = number of CPUs), else
- * process_cpu_seconds_total (any Prometheus client library). node_exporter
- * also exposes its own process_cpu_seconds_total, so it wins in auto mode.
- */
-export function readCpu(families: readonly Family[], metric: 'auto' | 'node' | 'process' = 'auto'): CpuReading | undefined {
-  let nodeSum = 0;
-  let nodeSeen = false;
-  const cpus = new Set<string>();
-  let procSum = 0;
-  let procSeen = false;
-  for (const f of families) {
-    for (const s of f.samples) {
-      if (!Number.isFinite(s.value)) continue;
-      if (s.name === 'node_cpu_seconds_total') {
-        if (s.labels.cpu !== undefined) cpus.add(s.labels.cpu);
-        if (s.labels.mode === 'idle') continue;
-        nodeSum += s.value;
-        nodeSeen = true;
-      } else if (s.name === 'process_cpu_seconds_total') {
-        procSum += s.value;
-        procSeen = true;
-      }
-    }
-  }
-  if (nodeSeen && metric !== 'process') {
-    return cpus.size > 0 ? { seconds: nodeSum, capacity: cpus.size, source: 'node' } : { seconds: nodeSum, source: 'node' };
-  }
-  if (procSeen && metric !== 'node') return { seconds: procSum, source: 'process' };
-  return undefined;
-}
+export { CPU_METRIC_NAMES, readCpu, type CpuReading } from './cpu-exporter.js';
 
 interface TargetState {
   readonly target: ScrapeTarget;
@@ -128,40 +92,11 @@ interface Fetched {
   readonly at: number;
 }
 
-interface BackendAcc {
-  pool: Readonly<Record<string, string>>;
-  backend: string;
-  rate?: number;
-  count?: number;
-  seconds?: number;
-  errorRate?: number;
-  weight?: number;
-  health?: Health;
-  queue?: number;
-  cpu?: number;
-  cpuCapacity?: number;
-  sessions?: number;
-  sessionLimit?: number;
-  backup?: boolean;
-  stateAgeSeconds?: number;
-  responseTime?: number;
-}
-
 const SIGNAL_SEP = '\u0000';
-
-/** The weight averaged over the window; the current one when unchanged (no float noise) or not yet known. */
-function windowWeight(avg: SeriesRate | undefined, current: number): number {
-  if (avg === undefined || !(avg.seconds > 0)) return current;
-  return Math.abs(avg.rate - current) <= 1e-9 * Math.max(1, Math.abs(current)) ? current : avg.rate;
-}
-
-function poolKey(preset: Preset, labels: Readonly<Record<string, string>>): string {
-  return preset.poolLabels.map((l) => labels[l] ?? '').join('/');
-}
 
 export class ScrapeSource implements Source {
   readonly name: string;
-  private readonly preset: ScrapePreset;
+  private readonly preset: BalancerSpec & { readonly scrape: ScrapeExtractor };
   private readonly states: TargetState[];
   private readonly concurrency: number;
   private readonly maxBytes: number;
@@ -231,7 +166,7 @@ export class ScrapeSource implements Source {
 
     const backends = new Map<string, BackendAcc>();
     const accFor = (pool: Readonly<Record<string, string>>, backend: string): BackendAcc => {
-      const key = poolKey(this.preset, pool) + SIGNAL_SEP + backend;
+      const key = poolKey(this.preset.poolLabels, pool) + SIGNAL_SEP + backend;
       let acc = backends.get(key);
       if (acc === undefined) backends.set(key, (acc = { pool, backend }));
       return acc;
@@ -244,7 +179,7 @@ export class ScrapeSource implements Source {
       else this.absorbCpu(st, r, accFor);
     });
 
-    const pools = this.buildPools(backends);
+    const pools = buildPools(this.preset.poolLabels, backends, this.cpuCapacityHint);
     this.isReady = pools.length > 0;
     return { at: now, pools };
   }
@@ -271,7 +206,7 @@ export class ScrapeSource implements Source {
       );
     }
     const counters = new Map<string, number>();
-    const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset, r.pool), r.backend]);
+    const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]);
     for (const r of readings) {
       const id = ident(r);
       if (r.requests !== undefined) counters.set(id + SIGNAL_SEP + 'req', r.requests);
@@ -338,48 +273,6 @@ export class ScrapeSource implements Source {
     if (capacity !== undefined) acc.cpuCapacity = capacity;
   }
 
-  private buildPools(backends: Map<string, BackendAcc>): PoolSample[] {
-    const pools = new Map<string, { labels: Readonly<Record<string, string>>; backends: BackendSample[]; seconds: number }>();
-    for (const acc of backends.values()) {
-      // No request rate yet (first scrape, new backend) or a CPU-only entry
-      // for a backend the balancer does not report: leave it out.
-      if (acc.rate === undefined) continue;
-      const key = poolKey(this.preset, acc.pool);
-      let p = pools.get(key);
-      if (p === undefined) pools.set(key, (p = { labels: acc.pool, backends: [], seconds: 0 }));
-      const b: { -readonly [K in keyof BackendSample]: BackendSample[K] } = {
-        backend: acc.backend,
-        rate: acc.rate,
-        health: acc.health ?? 'up',
-      };
-      if (acc.count !== undefined) b.count = acc.count;
-      if (acc.cpu !== undefined) b.cpu = acc.cpu;
-      if (acc.cpuCapacity !== undefined) b.cpuCapacity = acc.cpuCapacity;
-      if (acc.weight !== undefined) b.weight = acc.weight;
-      if (acc.queue !== undefined) b.queue = acc.queue;
-      if (acc.errorRate !== undefined) b.errorRate = acc.errorRate;
-      if (acc.sessions !== undefined) b.sessions = acc.sessions;
-      if (acc.sessionLimit !== undefined) b.sessionLimit = acc.sessionLimit;
-      if (acc.backup !== undefined) b.backup = acc.backup;
-      if (acc.stateAgeSeconds !== undefined) b.stateAgeSeconds = acc.stateAgeSeconds;
-      if (acc.responseTime !== undefined) b.responseTime = acc.responseTime;
-      p.backends.push(b);
-      p.seconds = Math.max(p.seconds, acc.seconds ?? 0);
-    }
-    const out: PoolSample[] = [];
-    for (const [key, p] of pools) {
-      const sample: { -readonly [K in keyof PoolSample]: PoolSample[K] } = {
-        pool: key,
-        labels: p.labels,
-        backends: p.backends,
-        windowSeconds: p.seconds,
-      };
-      if (this.cpuCapacityHint !== undefined) sample.cpuCapacityHint = this.cpuCapacityHint;
-      out.push(sample);
-    }
-    return out;
-  }
-
   private async fetchAll(signal?: AbortSignal): Promise<Array<Fetched | SkewwatchError>> {
     const results: Array<Fetched | SkewwatchError> = new Array(this.states.length);
     let next = 0;
@@ -421,12 +314,6 @@ export class ScrapeSource implements Source {
       return new SkewwatchError('source-unreachable', `scrape target ${st.display}: ${redactText(errorMessage(e))}`);
     }
   }
-}
-
-function addRequests(acc: BackendAcc, r: SeriesRate): void {
-  acc.rate = (acc.rate ?? 0) + r.rate;
-  acc.count = (acc.count ?? 0) + r.increase;
-  acc.seconds = Math.max(acc.seconds ?? 0, r.seconds);
 }
 
 export function createScrapeSource(options: ScrapeSourceOptions): ScrapeSource {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseExposition } from '../../src/sources/exposition.js';
 import { formatExposition } from '../../src/sources/exposition-format.js';
-import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../../src/sources/exposition-types.js';
+import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../../src/signals/exposition-types.js';
 import { SkewwatchError } from '../../src/util/errors.js';
 
 /** Only SkewwatchError('parse') may escape, and a result is always well-typed data. */
