@@ -11,6 +11,10 @@ export const PROM_TYPES: ReadonlyMap<string, MetricType> = new Map([
   ['histogram', 'histogram'],
   ['summary', 'summary'],
   ['untyped', 'untyped'],
+  // Not in the 0.0.4 spec, but Prometheus' text parser accepts it (expfmt's
+  // good cases include it), with the classic _sum/_count names.
+  ['gaugehistogram', 'gaugehistogram'],
+  ['gauge_histogram', 'gaugehistogram'],
 ]);
 export const OM_TYPES: ReadonlyMap<string, MetricType> = new Map([
   ['counter', 'counter'],
@@ -24,7 +28,7 @@ export const OM_TYPES: ReadonlyMap<string, MetricType> = new Map([
 ]);
 
 /** Sample-name suffixes each family type allows (the empty string is the bare family name). */
-const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+export const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
   counter: ['', '_total', '_created'],
   gauge: [''],
   untyped: [''],
@@ -34,6 +38,11 @@ const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
   summary: ['', '_sum', '_count', '_created'],
   histogram: ['_bucket', '_sum', '_count', '_created'],
   gaugehistogram: ['_bucket', '_gsum', '_gcount'],
+};
+/** 0.0.4: a gaugehistogram is written like a histogram (_sum, _count), as expfmt does. */
+export const PROM_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  ...SUFFIXES,
+  gaugehistogram: ['_bucket', '_sum', '_count', '_gsum', '_gcount'],
 };
 const CANDIDATE_SUFFIXES = ['_total', '_bucket', '_count', '_sum', '_created', '_info', '_gcount', '_gsum'];
 export const DISTRIBUTION_TYPES: ReadonlySet<MetricType> = new Set(['histogram', 'gaugehistogram', 'summary']);
@@ -65,6 +74,7 @@ export class FamilyTable {
   constructor(
     private readonly implicitType: MetricType,
     private readonly keep: ((name: string) => boolean) | undefined,
+    private readonly suffixes: Readonly<Record<MetricType, readonly string[]>> = SUFFIXES,
   ) {}
 
   getOrCreate(name: string): Builder {
@@ -91,14 +101,14 @@ export class FamilyTable {
   resolve(name: string, current: Builder | undefined): { family: Builder; suffix: string } {
     if (current !== undefined && name.startsWith(current.name)) {
       const suffix = name.slice(current.name.length);
-      if (SUFFIXES[current.type].includes(suffix)) return { family: current, suffix };
+      if (this.suffixes[current.type].includes(suffix)) return { family: current, suffix };
     }
     const exact = this.families.get(name);
-    if (exact !== undefined && SUFFIXES[exact.type].includes('')) return { family: exact, suffix: '' };
+    if (exact !== undefined && this.suffixes[exact.type].includes('')) return { family: exact, suffix: '' };
     for (const suffix of CANDIDATE_SUFFIXES) {
       if (name.length > suffix.length && name.endsWith(suffix)) {
         const f = this.families.get(name.slice(0, name.length - suffix.length));
-        if (f !== undefined && SUFFIXES[f.type].includes(suffix)) return { family: f, suffix };
+        if (f !== undefined && this.suffixes[f.type].includes(suffix)) return { family: f, suffix };
       }
     }
     return { family: this.getOrCreate(name), suffix: '' };

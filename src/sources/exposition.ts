@@ -39,7 +39,7 @@ import {
   TAB,
 } from './exposition-lex.js';
 import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../signals/exposition-types.js';
-import { CREATED_TYPES, DISTRIBUTION_TYPES, FamilyTable, OM_TYPES, PROM_TYPES, type Builder } from './exposition-families.js';
+import { CREATED_TYPES, DISTRIBUTION_TYPES, FamilyTable, OM_TYPES, PROM_SUFFIXES, PROM_TYPES, SUFFIXES, type Builder } from './exposition-families.js';
 
 export { parseSampleValue } from './exposition-lex.js';
 
@@ -57,6 +57,12 @@ export interface ParseOptions {
   readonly keepNames?: ReadonlySet<string> | ((name: string) => boolean);
   /** Keep histogram/gaugehistogram/summary series (_bucket, _sum, _count, quantile). Default false. */
   readonly includeHistograms?: boolean;
+  /**
+   * Called for a series (name and labels) repeated within one exposition. The
+   * repeat is dropped and the first kept, as Prometheus does (it refuses the
+   * later sample: prometheus_target_scrapes_sample_duplicate_timestamp_total).
+   */
+  readonly onDuplicate?: (series: string, line: number) => void;
 }
 
 /** Decide the format from the Content-Type, else from a trailing `# EOF` line. */
@@ -100,7 +106,9 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     };
   }
 
-  const table = new FamilyTable(implicitType, keep);
+  /** Series already read, to keep the first of a repeated one instead of adding both up downstream. */
+  const seen = new Set<string>();
+  const table = new FamilyTable(implicitType, keep, om ? SUFFIXES : PROM_SUFFIXES);
   let current: Builder | undefined;
   let sawEof = false;
 
@@ -108,12 +116,14 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
   let pos = 0;
   let lineNo = 0;
   let lineStart = 0;
+  /** Where the physical line starts (lineStart skips 0.0.4's leading blanks); columns count from here. */
+  let lineBase = 0;
   let lineEnd = 0;
 
   const fail = (at: number, expected: string): never => {
     throw new SkewwatchError(
       'parse',
-      `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}, column ${at - lineStart + 1}: expected ${expected}, found ${describeAt(text, at, lineEnd)}`,
+      `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}, column ${at - lineBase + 1}: expected ${expected}, found ${describeAt(text, at, lineEnd)}`,
     );
   };
   const failLine = (message: string): never => {
@@ -178,7 +188,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
             if (e === BACKSLASH) out += '\\';
             else if (e === QUOTE) out += '"';
             else if (e === 110) out += '\n';
-            else fail(p + 1, `an escape sequence (\\\\, \\", \\n) in the value of label "${labelName}"`);
+            else if (e < 0) fail(p + 1, `closing '"' of the value of label "${labelName}"`);
+            // Any other escape (\z, \f) is kept as written, backslash and all:
+            // Prometheus' scrape lexer accepts it and unescapes only \\, \" and \n.
+            else out += '\\' + text[p + 1];
             p += 2;
             continue;
           }
@@ -189,6 +202,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       }
       if (p >= lineEnd) fail(p, `closing '"' of the value of label "${labelName}"`);
       p++; // closing quote
+      if (labelName === '__name__') failLine(`label "__name__" in ${metric}: the metric name goes before the braces`);
       if (Object.prototype.hasOwnProperty.call(into, labelName)) {
         failLine(`label "${labelName}" appears twice in ${metric}`);
       }
@@ -265,7 +279,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     const isUnit = keyword === 'UNIT' && om;
     if (!isHelp && !isType && !isUnit) return; // plain comment
     p = skipBlanks(kwEnd);
+    // A bare `# HELP` is a plain comment to Prometheus' 0.0.4 parser.
+    if (!om && p === lineEnd) return;
     if (p === kwEnd) fail(p, `a blank after '# ${keyword}'`);
+    if (p < lineEnd && text.charCodeAt(p) === QUOTE) quotedName(p);
     const nameStart = p;
     p = readMetricName(p, `a metric name after '# ${keyword}'`);
     const name = text.slice(nameStart, p);
@@ -274,8 +291,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     if (p < lineEnd && p === afterName) fail(p, `a blank after the metric name in '# ${keyword}'`);
     const b = getOrCreate(name);
     if (isHelp) {
-      if (b.help !== undefined) failLine(`second HELP line for ${name}`);
-      b.help = unescapeHelp(text.slice(p, lineEnd));
+      const help = unescapeHelp(text.slice(p, lineEnd));
+      // OpenMetrics forbids a second HELP; 0.0.4 (expfmt) only one that says something else.
+      if (b.help !== undefined && (om || b.help !== help)) failLine(`second HELP line for ${name}`);
+      b.help = help;
       return;
     }
     if (isUnit) {
@@ -301,6 +320,15 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
 
   const resolveFamily = (name: string) => table.resolve(name, current);
 
+  /**
+   * Quoted UTF-8 metric names (`{"my.metric"}`, `# HELP "my.metric"`) are
+   * Prometheus 3's opt-in syntax, sent only to scrapers that ask for it in
+   * Accept (escaping=allow-utf-8); we never ask, so a balancer that sends it
+   * anyway is reported clearly rather than misread.
+   */
+  const quotedName = (at: number): never =>
+    fail(at, 'a metric name (quoted UTF-8 metric names are not supported: skewwatch does not request them)');
+
   const handleSample = (): void => {
     const nameEnd = readMetricName(lineStart, `a metric name or '#' at the start of the line`);
     const name = text.slice(lineStart, nameEnd);
@@ -317,7 +345,8 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       p = readLabels(p, labels, name);
       const afterLabels = p;
       p = skipBlanks(p);
-      if (p === afterLabels) fail(p, `a blank before the value of ${name}`);
+      // 0.0.4 (and Prometheus' lexer) allow the value right after '}'; OpenMetrics needs the blank.
+      if (om && p === afterLabels) fail(p, `a blank before the value of ${name}`);
     } else if (p === nameEnd) {
       fail(p, `'{' or a blank after the metric name ${name}`);
     }
@@ -345,6 +374,12 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       p = readExemplar(p);
     }
     if (p < lineEnd) fail(p, `end of line after the sample of ${name}`);
+    const key = seriesKey(name, labels);
+    if (seen.has(key)) {
+      options.onDuplicate?.(key, lineNo);
+      return;
+    }
+    seen.add(key);
     const sample: ExpositionSample =
       timestampMs === undefined ? { name, labels, value: value as number } : { name, labels, value: value as number, timestampMs };
     family.samples.push(sample);
@@ -355,14 +390,18 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = n;
     lineStart = pos;
+    lineBase = pos;
     lineEnd = eol > pos && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
     pos = eol + 1;
     if (sawEof) failLine(`expected nothing after '# EOF'`);
+    // 0.0.4: blanks before a sample or a comment are allowed (Prometheus skips them).
+    if (!om) lineStart = skipBlanks(lineStart);
     if (lineEnd === lineStart) {
       if (om) failLine('expected a sample or a comment, found an empty line (not allowed in OpenMetrics)');
       continue;
     }
     const c = text.charCodeAt(lineStart);
+    if (c === LBRACE && text.charCodeAt(lineStart + 1) === QUOTE) quotedName(lineStart + 1);
     if (c === HASH) {
       handleComment();
       continue;
@@ -390,6 +429,12 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
   }
 
   return table.toFamilies();
+}
+
+/** `name{a="1",b="2"}` with labels sorted: one key per series whatever the label order. */
+function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  return keys.length === 0 ? name : `${name}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }
 
 /** All samples of the named family or sample name, flattened. */
