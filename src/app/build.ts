@@ -74,7 +74,7 @@ function presetOptionsOf(s: RawConfig['source']): unknown {
     case 'nginx':
       return pick('flavour', 'flavour');
     case 'traefik':
-      return pick('job', 'job');
+      return { ...pick('job', 'job'), ...pick('groups', 'groups') };
     case 'kubernetes':
       return { ...pick('workload_label', 'workloadLabel'), ...pick('request_metric', 'requestMetric'), ...pick('error_matcher', 'errorMatcher') };
     default:
@@ -168,6 +168,10 @@ export function buildSource(config: RawConfig, clock: Clock, hooks: SourceHooks 
       maxBytes: sc.max_response_bytes,
       timeoutMs: sc.timeout,
       smoothingScrapes,
+      // Pools are selected as in query mode (the same matchers and regexes).
+      matchers: joinMatchers(equalityMatchers(s.labels), s.matchers),
+      ...(s.include_pools ? { includePools: s.include_pools } : {}),
+      ...(s.exclude_pools ? { excludePools: s.exclude_pools } : {}),
       ...(config.analysis.cpu_capacity_cores ? { cpuCapacityHint: config.analysis.cpu_capacity_cores } : {}),
       clock,
     });

@@ -2,7 +2,10 @@
 // preset, checked against the preset the config names (so `flavour: vts`
 // under preset haproxy is an error at its own key, not silently ignored).
 import { z } from 'zod';
-import { labelName } from './fields.js';
+import { labelName, regex } from './fields.js';
+
+/** A group name: becomes a label value and part of the pool id, so no '/'. */
+const labelValueName = () => z.string().regex(/^[^/]+$/);
 
 const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)');
 
@@ -24,6 +27,8 @@ export const PRESET_OPTION_SCHEMAS = {
   traefik: z.strictObject({
     /** Pool name in scrape mode (Traefik's exposition carries no job label). Default "traefik". */
     job: z.string().min(1).optional(),
+    /** One pool per group of services: group name -> regex over the service label. */
+    groups: z.record(labelValueName(), regex).optional(),
   }),
   kubernetes: z.strictObject({
     /** Label naming the workload a pod belongs to (the pool). Default "service". */

@@ -148,6 +148,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
   return {
     metricNames: [...names],
+    ...(spec.fixedPool !== undefined && { fixedLabels: spec.fixedPool }),
     extract(families: readonly Family[]): BackendReading[] {
       const byName = indexSamples(families);
       const accs = new Map<string, Acc>();

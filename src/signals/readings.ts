@@ -43,6 +43,11 @@ export interface ScrapeExtractor {
   /** Pass histogram/summary series through to extract() (default false). */
   readonly includeHistograms?: boolean;
   extract(families: readonly Family[]): BackendReading[];
+  /**
+   * Pool labels the extractor sets itself because the exposition lacks them
+   * (Traefik's job): source.matchers see them as query mode would.
+   */
+  readonly fixedLabels?: Readonly<Record<string, string>>;
 }
 
 /** What the scrape source needs of a preset: its name, labels and extractor. */

@@ -33,6 +33,8 @@ import { CPU_METRIC_NAMES, readCpu } from './cpu-exporter.js';
 import { parseExposition } from './exposition.js';
 
 import { createAgents, displayUrl, fetchText, registerTargetSecrets, type Agents, type FetchTarget } from './http-fetch.js';
+import { parseMatcherList } from '../signals/label-matchers.js';
+import { poolSelector } from '../signals/pool-selection.js';
 import { RateTracker } from './rates.js';
 import { addRequests, buildPools, poolKey, windowWeight, type BackendAcc } from './scrape-pools.js';
 import type { Source } from './source.js';
@@ -67,6 +69,16 @@ export interface ScrapeSourceOptions {
   /** Per-backend CPU capacity hint (cores) for pools without a capacity signal. */
   readonly cpuCapacityHint?: number;
   readonly clock?: Clock;
+  /**
+   * source.matchers (and labels) as in query mode: a balancer sample is read
+   * only when every matcher passes, on its labels plus the preset's fixed
+   * pool labels (Traefik's job).
+   */
+  readonly matchers?: string;
+  /** Only pools whose id (pool label values joined by '/') matches; as in query mode. */
+  readonly includePools?: string;
+  /** Drop pools whose id matches (after includePools). */
+  readonly excludePools?: string;
 }
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
@@ -103,6 +115,8 @@ export class ScrapeSource implements Source {
   private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly cpuCapacityHint: number | undefined;
+  private readonly selectSample: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
+  private readonly selectPool: (id: string) => boolean;
   private readonly keepBalancer: Set<string>;
   private readonly keepCpu = new Set<string>(CPU_METRIC_NAMES);
   private isReady = false;
@@ -129,6 +143,18 @@ export class ScrapeSource implements Source {
     if (!Number.isInteger(smoothing) || smoothing < 2) throw new SkewwatchError('config', `smoothingScrapes must be an integer >= 2, got ${smoothing}`);
     this.clock = options.clock ?? systemClock;
     this.cpuCapacityHint = options.cpuCapacityHint;
+    const matchers = options.matchers?.trim() ?? '';
+    if (matchers !== '') {
+      let pred: (labels: Readonly<Record<string, string>>) => boolean;
+      try {
+        pred = parseMatcherList(matchers);
+      } catch (e) {
+        throw new SkewwatchError('config', `source.matchers in scrape mode: ${errorMessage(e)}`);
+      }
+      const fixed = options.preset.scrape?.fixedLabels;
+      this.selectSample = fixed === undefined ? pred : (labels) => pred({ ...labels, ...fixed });
+    }
+    this.selectPool = poolSelector(options.includePools, options.excludePools);
     this.keepBalancer = new Set(this.preset.scrape.metricNames);
 
     const required = [...this.preset.poolLabels, this.preset.backendLabel];
@@ -179,9 +205,16 @@ export class ScrapeSource implements Source {
       else this.absorbCpu(st, r, accFor);
     });
 
-    const pools = buildPools(this.preset.poolLabels, backends, this.cpuCapacityHint);
+    const pools = buildPools(this.preset.poolLabels, backends, this.cpuCapacityHint).filter((p) => this.selectPool(p.pool));
     this.isReady = pools.length > 0;
     return { at: now, pools };
+  }
+
+  /** The families with only the samples source.matchers select. */
+  private selected(families: readonly Family[]): readonly Family[] {
+    const pred = this.selectSample;
+    if (pred === undefined) return families;
+    return families.map((f) => ({ ...f, samples: f.samples.filter((s) => pred(s.labels)) }));
   }
 
   async close(): Promise<void> {
@@ -195,7 +228,7 @@ export class ScrapeSource implements Source {
   ): void {
     let readings: BackendReading[];
     try {
-      readings = this.preset.scrape.extract(fetched.families);
+      readings = this.preset.scrape.extract(this.selected(fetched.families));
     } catch (e) {
       throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
     }

@@ -62,9 +62,10 @@ describe('preset_options: valid options load and reach the preset', () => {
     assert.match(buildPreset(plus).queries({ window: '1m', matchers: '' }).rate, /nginxplus_upstream_server_requests/);
   });
 
-  it('traefik job', () => {
-    const c = loadConfig({ file: configWith(['preset: traefik', 'preset_options: { job: traefik-edge }'], 'scrape'), env: {} }).config;
-    assert.match(buildPreset(c).description, /traefik-edge/);
+  it('traefik job and groups', () => {
+    const c = loadConfig({ file: configWith(['preset: traefik', 'preset_options: { job: traefik-edge, groups: { app: "app-.*" } }'], 'scrape'), env: {} }).config;
+    assert.match(buildPreset(c).description, /traefik-edge; pools app/);
+    assert.deepEqual(buildPreset(c).poolLabels, ['job', 'group']);
   });
 
   it('kubernetes workload_label, request_metric, error_matcher', () => {
@@ -107,6 +108,14 @@ describe('preset_options: a wrong option is reported at its key path', () => {
     expectIssue(configWith(['preset: traefik', 'preset_options:', "  job: ''"]), 6, 'source.preset_options.job', '');
   });
 
+  it('traefik groups with an invalid regex', () => {
+    expectIssue(configWith(['preset: traefik', 'preset_options:', '  groups:', "    app: 'app-('"]), 7, 'source.preset_options.groups.app', 'expected a valid regular expression');
+  });
+
+  it('traefik group name with a slash', () => {
+    expectIssue(configWith(['preset: traefik', 'preset_options:', '  groups:', "    a/b: 'x'"]), 7, 'source.preset_options.groups.a/b', 'Invalid key in record');
+  });
+
   it('kubernetes workload_label not a label name', () => {
     expectIssue(configWith(['preset: kubernetes', 'preset_options:', '  workload_label: app-name']), 6, 'source.preset_options.workload_label', 'expected a Prometheus label name');
   });
@@ -117,5 +126,24 @@ describe('preset_options: a wrong option is reported at its key path', () => {
 
   it('kubernetes error_matcher not one matcher', () => {
     expectIssue(configWith(['preset: kubernetes', 'preset_options:', "  error_matcher: 'code=5xx'"]), 6, 'source.preset_options.error_matcher', 'expected one matcher');
+  });
+});
+
+describe('scrape mode: what it cannot honour is said, not ignored', () => {
+  const warningsOf = (lines: string[]) => loadConfig({ file: configWith(lines, 'scrape'), env: {} }).warnings;
+
+  it('queries, pool_labels and backend_label are ignored in scrape mode: warned', () => {
+    const w = warningsOf(['preset: haproxy', 'queries: { cpu: "x" }', 'pool_labels: [a]', 'backend_label: b']);
+    assert.ok(w.some((x) => x === 'scrape mode ignores source.queries (PromQL), source.pool_labels, source.backend_label: the preset\'s own metric and label names are read'), w.join('\n'));
+  });
+
+  it('matchers or labels on job/instance match nothing in a balancer exposition: warned', () => {
+    const w = warningsOf(['preset: haproxy', 'matchers: \'instance=~"lb-.*"\'', 'labels: { job: haproxy }']);
+    assert.ok(w.some((x) => /name instance, job, which Prometheus adds/.test(x)), w.join('\n'));
+  });
+
+  it('traefik\'s job is its own label in scrape mode: no warning; service matchers none either', () => {
+    const w = warningsOf(['preset: traefik', 'matchers: \'job="traefik",service=~"app-.*"\'']);
+    assert.deepEqual(w.filter((x) => /Prometheus adds|scrape mode ignores/.test(x)), []);
   });
 });
