@@ -172,6 +172,7 @@ export function buildSource(config: RawConfig, clock: Clock, hooks: SourceHooks 
       matchers: joinMatchers(equalityMatchers(s.labels), s.matchers),
       ...(s.include_pools ? { includePools: s.include_pools } : {}),
       ...(s.exclude_pools ? { excludePools: s.exclude_pools } : {}),
+      ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}),
       ...(config.analysis.cpu_capacity_cores ? { cpuCapacityHint: config.analysis.cpu_capacity_cores } : {}),
       clock,
     });

@@ -16,6 +16,7 @@
 // (match[]={__name__=~"http_requests_total|container_cpu_usage_seconds_total|kube_pod_container_resource_limits|up"}).
 
 import { parseSimpleMatcher } from '../signals/label-matchers.js';
+import type { Family } from '../signals/exposition-types.js';
 import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, by, sel, sumRate } from './promql.js';
@@ -61,7 +62,7 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
   });
 
   const errorWhere = parseSimpleMatcher(errorMatcher);
-  return scrapePreset({
+  const preset = scrapePreset({
     name: 'kubernetes',
     description: `Pods of a Kubernetes workload (${requestMetric} by namespace, ${workload}, pod; cAdvisor CPU)`,
     poolLabels: pool,
@@ -76,6 +77,26 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
       health: { metric: m.up, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
     },
   });
+  return { ...preset, scrape: { ...preset.scrape, diagnose: diagnoseKubernetes } };
+}
+
+/**
+ * kube-state-metrics (and cAdvisor via a scrape job) scraped without
+ * `honor_labels: true` has its namespace/pod renamed exported_namespace/
+ * exported_pod (Prometheus keeps its own target labels), so the capacity (or
+ * CPU) join on (namespace, pod) finds nothing. Say which metric and the fix.
+ */
+export function diagnoseKubernetes(families: readonly Family[]): string[] {
+  const out: string[] = [];
+  for (const name of [KUBERNETES_METRICS.limits, KUBERNETES_METRICS.cpu]) {
+    const hit = families.some((f) => f.samples.some((s) => s.name === name && (s.labels.exported_pod !== undefined || s.labels.exported_namespace !== undefined)));
+    if (hit) {
+      out.push(
+        `${name} carries exported_namespace/exported_pod: its exporter is scraped without honor_labels, so its pod labels were renamed and the join on (namespace, pod) misses them; set honor_labels: true on that scrape job`,
+      );
+    }
+  }
+  return out;
 }
 
 export { parseSimpleMatcher } from '../signals/label-matchers.js';

@@ -35,6 +35,11 @@ export interface BackendReading {
   readonly responseTime?: number;
   /** Configured concurrent-session limit; absent when there is none. */
   readonly sessionLimit?: number;
+  /**
+   * Exposition timestamps (epoch ms) of the counters, when the samples carry
+   * them (Prometheus /federate): the newest among the samples summed.
+   */
+  readonly timestampsMs?: Readonly<Partial<Record<'requests' | 'errors' | 'cpuSeconds', number>>>;
 }
 
 export interface ScrapeExtractor {
@@ -48,6 +53,8 @@ export interface ScrapeExtractor {
    * (Traefik's job): source.matchers see them as query mode would.
    */
   readonly fixedLabels?: Readonly<Record<string, string>>;
+  /** Problems the exposition shows that cost a signal without failing the scrape (said, not silent). */
+  diagnose?(families: readonly Family[]): string[];
 }
 
 /** What the scrape source needs of a preset: its name, labels and extractor. */

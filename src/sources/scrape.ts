@@ -79,6 +79,8 @@ export interface ScrapeSourceOptions {
   readonly includePools?: string;
   /** Drop pools whose id matches (after includePools). */
   readonly excludePools?: string;
+  /** The preset's diagnoses of an exposition (e.g. labels renamed by a missing honor_labels), once per distinct message. */
+  readonly onWarning?: (message: string, signal: string) => void;
 }
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
@@ -117,6 +119,8 @@ export class ScrapeSource implements Source {
   private readonly cpuCapacityHint: number | undefined;
   private readonly selectSample: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
   private readonly selectPool: (id: string) => boolean;
+  private readonly onWarning: ((message: string, signal: string) => void) | undefined;
+  private readonly warned = new Set<string>();
   private readonly keepBalancer: Set<string>;
   private readonly keepCpu = new Set<string>(CPU_METRIC_NAMES);
   private isReady = false;
@@ -155,6 +159,7 @@ export class ScrapeSource implements Source {
       this.selectSample = fixed === undefined ? pred : (labels) => pred({ ...labels, ...fixed });
     }
     this.selectPool = poolSelector(options.includePools, options.excludePools);
+    this.onWarning = options.onWarning;
     this.keepBalancer = new Set(this.preset.scrape.metricNames);
 
     const required = [...this.preset.poolLabels, this.preset.backendLabel];
@@ -229,6 +234,12 @@ export class ScrapeSource implements Source {
     let readings: BackendReading[];
     try {
       readings = this.preset.scrape.extract(this.selected(fetched.families));
+      for (const w of this.preset.scrape.diagnose?.(fetched.families) ?? []) {
+        const message = `scrape target ${st.display}: ${w}`;
+        if (this.warned.has(message)) continue;
+        this.warned.add(message);
+        this.onWarning?.(message, 'scrape');
+      }
     } catch (e) {
       throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
     }
@@ -239,12 +250,18 @@ export class ScrapeSource implements Source {
       );
     }
     const counters = new Map<string, number>();
+    // Sample timestamps (Prometheus /federate): rates span the underlying scrapes.
+    const times = new Map<string, number>();
     const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]);
     for (const r of readings) {
       const id = ident(r);
       if (r.requests !== undefined) counters.set(id + SIGNAL_SEP + 'req', r.requests);
       if (r.errors !== undefined) counters.set(id + SIGNAL_SEP + 'err', r.errors);
       if (r.cpuSeconds !== undefined) counters.set(id + SIGNAL_SEP + 'cpu', r.cpuSeconds);
+      const ts = r.timestampsMs;
+      if (ts?.requests !== undefined) times.set(id + SIGNAL_SEP + 'req', ts.requests);
+      if (ts?.errors !== undefined) times.set(id + SIGNAL_SEP + 'err', ts.errors);
+      if (ts?.cpuSeconds !== undefined) times.set(id + SIGNAL_SEP + 'cpu', ts.cpuSeconds);
       if (r.weight !== undefined) {
         // Left-point integral: the previous weight held until this scrape.
         const w = st.weightSeconds.get(id);
@@ -253,7 +270,7 @@ export class ScrapeSource implements Source {
         counters.set(id + SIGNAL_SEP + 'wsec', total);
       }
     }
-    const rates = st.tracker.update(fetched.at, counters);
+    const rates = st.tracker.update(fetched.at, counters, times);
     for (const r of readings) {
       const id = ident(r);
       const acc = accFor(r.pool, r.backend);
