@@ -27,7 +27,7 @@ import { MARKS, type SkewResult } from './skew.js';
 import type { CpuResult } from './cpu.js';
 import type { CapacityResult } from './capacity.js';
 import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
-import { lastHadTraffic } from './history.js';
+import { hadTrafficSince } from './history.js';
 
 const { C_EXPECTED, C_MARK, C_QUEUE, C_SHARE, C_UTIL, STRIDE } = LAYOUT;
 const { M_HOT, M_HOT_CANDIDATE } = MARKS;
@@ -36,6 +36,8 @@ export interface Decision {
   readonly severity: Severity;
   readonly reasons: readonly ReasonCode[];
   readonly explanation: string;
+  /** This cycle's data cannot judge the pool (PoolVerdict.dataGap). */
+  readonly dataGap?: boolean;
 }
 
 const NONE: readonly ReasonCode[] = Object.freeze([]);
@@ -54,11 +56,13 @@ export function decide(
   forecast: Forecast | null,
   history: PoolHistory,
   opts: AnalysisOptions,
+  now: number,
 ): Decision {
   const pool = p.sample.pool;
   if (p.n === 0) return OK_NO_BACKENDS;
   if (p.upCount === 0) {
-    const hadTraffic = p.unavailableRate > 0 || lastHadTraffic(history);
+    // Recent = within the history the analysis keeps (historySeconds).
+    const hadTraffic = p.unavailableRate > 0 || hadTrafficSince(history, now - opts.historySeconds * 1000);
     return {
       severity: hadTraffic ? 'critical' : 'warning',
       reasons: ['no-healthy'],
@@ -67,7 +71,9 @@ export function decide(
     };
   }
   if (p.tested === 0) {
-    return { severity: 'ok', reasons: NONE, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` };
+    // Every up backend's rate is unusable (an exporter restart resets every
+    // counter): nothing can be judged, and "ok" must not read as recovery.
+    return { severity: 'ok', reasons: NONE, dataGap: true, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` };
   }
   if (!(p.totalRate > 0)) return OK_NO_TRAFFIC;
   if (p.tested === 1) return OK_SINGLE;
