@@ -215,6 +215,13 @@ export class ScrapeSource implements Source {
     return { at: now, pools };
   }
 
+  /** Each distinct warning once per source (bounded: a warning names a series or a metric). */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message) || this.warned.size >= 1000) return;
+    this.warned.add(message);
+    this.onWarning?.(message, 'scrape');
+  }
+
   /** The families with only the samples source.matchers select. */
   private selected(families: readonly Family[]): readonly Family[] {
     const pred = this.selectSample;
@@ -234,12 +241,7 @@ export class ScrapeSource implements Source {
     let readings: BackendReading[];
     try {
       readings = this.preset.scrape.extract(this.selected(fetched.families));
-      for (const w of this.preset.scrape.diagnose?.(fetched.families) ?? []) {
-        const message = `scrape target ${st.display}: ${w}`;
-        if (this.warned.has(message)) continue;
-        this.warned.add(message);
-        this.onWarning?.(message, 'scrape');
-      }
+      for (const w of this.preset.scrape.diagnose?.(fetched.families) ?? []) this.warnOnce(`scrape target ${st.display}: ${w}`);
     } catch (e) {
       throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
     }
@@ -354,6 +356,8 @@ export class ScrapeSource implements Source {
           ...(res.contentType !== undefined && { contentType: res.contentType }),
           keepNames: keep,
           includeHistograms: st.target.role === 'balancer' && this.preset.scrape.includeHistograms === true,
+          // The first sample of a repeated series is kept (as Prometheus does); say so once.
+          onDuplicate: (series) => this.warnOnce(`scrape target ${st.display}: series ${redactText(series)} appears more than once; the first sample is used`),
         });
       } catch (e) {
         throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
