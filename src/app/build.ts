@@ -8,11 +8,13 @@ import { formatPromDuration } from '../config/units.js';
 import { resolveAnalysisOptions, type AnalysisOptions } from '../core/analysis/options.js';
 import type { EvaluatorContext } from '../core/alerting/evaluator.js';
 import { getPreset } from '../presets/index.js';
-import type { Preset, QuerySet } from '../presets/preset.js';
+import type { Preset } from '../presets/preset.js';
+import type { QuerySet } from '../signals/query-set.js';
 import { expandTemplate } from '../presets/custom.js';
 import { PrometheusApi } from '../sources/prometheus-api.js';
-import { equalityMatchers, joinMatchers } from '../sources/promql.js';
-import { PrometheusSource, SIGNALS, type Signal } from '../sources/prometheus.js';
+import { equalityMatchers, joinMatchers } from '../signals/promql-text.js';
+import { PrometheusSource } from '../sources/prometheus.js';
+import { SIGNALS, type Signal } from '../signals/query-set.js';
 import { createScrapeSource, type ScrapeTarget } from '../sources/scrape.js';
 import type { Source } from '../sources/source.js';
 import type { HttpClientSettings } from '../sources/http-options.js';
@@ -60,7 +62,25 @@ export function buildPreset(config: RawConfig): Preset {
       queries: { ...signalQueries(s.queries ?? {}), rate: s.queries?.rate ?? '' },
     });
   }
-  return getPreset(s.preset);
+  return getPreset(s.preset, presetOptionsOf(s) as never);
+}
+
+/** source.preset_options (snake_case, validated by the schema) -> the preset's own option type. */
+function presetOptionsOf(s: RawConfig['source']): unknown {
+  const o = (s.preset_options ?? {}) as Record<string, unknown>;
+  const pick = (from: string, to: string) => (o[from] !== undefined ? { [to]: o[from] } : {});
+  switch (s.preset) {
+    case 'haproxy':
+      return pick('backup_servers', 'backupServers');
+    case 'nginx':
+      return pick('flavour', 'flavour');
+    case 'traefik':
+      return { ...pick('job', 'job'), ...pick('groups', 'groups') };
+    case 'kubernetes':
+      return { ...pick('workload_label', 'workloadLabel'), ...pick('request_metric', 'requestMetric'), ...pick('error_matcher', 'errorMatcher') };
+    default:
+      return undefined;
+  }
 }
 
 export function buildAnalysisOptions(config: RawConfig): AnalysisOptions {
@@ -149,6 +169,11 @@ export function buildSource(config: RawConfig, clock: Clock, hooks: SourceHooks 
       maxBytes: sc.max_response_bytes,
       timeoutMs: sc.timeout,
       smoothingScrapes,
+      // Pools are selected as in query mode (the same matchers and regexes).
+      matchers: joinMatchers(equalityMatchers(s.labels), s.matchers),
+      ...(s.include_pools ? { includePools: s.include_pools } : {}),
+      ...(s.exclude_pools ? { excludePools: s.exclude_pools } : {}),
+      ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}),
       ...(config.analysis.cpu_capacity_cores ? { cpuCapacityHint: config.analysis.cpu_capacity_cores } : {}),
       clock,
     });

@@ -5,6 +5,7 @@ import type { RuleConfig } from './rules.js';
 import type { ConfigIssue } from './errors.js';
 import { cronProblem } from './cron.js';
 import { isSourceStat } from '../core/alerting/meta.js';
+import { matcherLabels } from '../signals/label-matchers.js';
 
 /** Where a rule was written: its path in its file (e.g. "rules[0]") and the file (with line) of one of its keys. */
 export interface RuleOrigin {
@@ -46,6 +47,7 @@ export function crossCheck(
       }
     });
   }
+  if (source.mode === 'scrape') scrapeModeWarnings(source, warnings);
   // Without CPU a wrong weight looks intended: the balancer does exactly what
   // its (wrong) configuration says. Say so instead of silently missing it.
   const hasCpu = source.mode === 'scrape'
@@ -118,4 +120,25 @@ export function crossCheck(
 export function unconfiguredSinksWarning(bySink: ReadonlyMap<string, readonly string[]>): string {
   const parts = [...bySink].sort(([a], [b]) => a.localeCompare(b)).map(([sink, ids]) => `${sink} (${ids.join(', ')})`);
   return `rules send to sinks that are not configured, so those notifications are skipped: ${parts.join('; ')}`;
+}
+
+/**
+ * Scrape mode reads the balancer's own exposition: say what of the source
+ * section it cannot honour instead of silently ignoring it. (matchers,
+ * labels, include_pools and exclude_pools do apply, as in query mode.)
+ */
+function scrapeModeWarnings(source: RawConfig['source'], warnings: string[]): void {
+  const ignored: string[] = [];
+  if (source.queries !== undefined && Object.keys(source.queries).length > 0) ignored.push('source.queries (PromQL)');
+  if (source.pool_labels !== undefined) ignored.push('source.pool_labels');
+  if (source.backend_label !== undefined) ignored.push('source.backend_label');
+  if (ignored.length > 0) warnings.push(`scrape mode ignores ${ignored.join(', ')}: the preset's own metric and label names are read`);
+  // Prometheus adds job and instance when it scrapes; the exposition itself
+  // has neither (Traefik's job is the preset's own, so it is known).
+  const targetLabels = [...matcherLabels(source.matchers), ...Object.keys(source.labels)].filter(
+    (l) => l === 'instance' || (l === 'job' && source.preset !== 'traefik'),
+  );
+  if (targetLabels.length > 0) {
+    warnings.push(`source.matchers/labels name ${[...new Set(targetLabels)].join(', ')}, which Prometheus adds and a balancer's own exposition lacks: in scrape mode they match nothing`);
+  }
 }

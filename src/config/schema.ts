@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { duration, positiveDuration, size, regex, httpUrl, labelName, httpClient } from './fields.js';
 import { inhibitRuleSchema, ruleSchema } from './rules.js';
+import { presetOptionIssues, presetOptions } from './preset-options.js';
 
 export const PRESET_IDS = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes', 'custom'] as const;
 
@@ -57,6 +58,13 @@ const source = z.strictObject({
   exclude_pools: regex.optional(),
   prometheus: prometheus.optional(),
   scrape: scrape.optional(),
+  /** Per-preset settings, e.g. { flavour: vts } for nginx (see preset-options.ts). */
+  preset_options: presetOptions.optional(),
+}).superRefine((s, ctx) => {
+  if (s.preset_options === undefined) return;
+  for (const issue of presetOptionIssues(s.preset, s.preset_options)) {
+    ctx.addIssue({ code: 'custom', path: ['preset_options', ...issue.path], message: issue.message });
+  }
 });
 
 const analysis = z.strictObject({

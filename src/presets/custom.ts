@@ -11,7 +11,7 @@
 import type { Health } from '../core/types.js';
 import { SkewwatchError } from '../util/errors.js';
 import { createExtractor, type SignalSpec } from './extract.js';
-import { parseSimpleMatcher } from './kubernetes.js';
+import { parseSimpleMatcher } from '../signals/label-matchers.js';
 import { HEALTH_MAINT, HEALTH_UP, type Preset, type QueryContext, type QuerySet } from './preset.js';
 
 export interface CustomSignal {

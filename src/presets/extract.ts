@@ -5,8 +5,12 @@
 // query mode.
 
 import type { Health } from '../core/types.js';
-import type { ExpositionSample, Family } from '../sources/exposition-types.js';
-import type { BackendReading, QueryContext, QuerySet, ScrapeExtractor, ScrapePreset } from './preset.js';
+import type { ExpositionSample, Family } from '../signals/exposition-types.js';
+import type { QueryContext, QuerySet } from '../signals/query-set.js';
+import { mergeHealth, type BackendReading, type ScrapeExtractor } from '../signals/readings.js';
+import type { ScrapePreset } from './preset.js';
+
+export { mergeHealth } from '../signals/readings.js';
 
 export interface SignalSpec {
   /** Sample name as exposed (e.g. `haproxy_server_sessions_total`). */
@@ -97,17 +101,15 @@ interface Acc {
   pool: Record<string, string>;
   backend: string;
   values: Partial<Record<NumField, number>>;
-  /** Index of the request spec used for this backend's pool. */
   health: Health | undefined;
+  /** Newest sample timestamp per counter, when the exposition has them. */
+  times?: Partial<Record<'requests' | 'errors' | 'cpuSeconds', number>>;
 }
 
-const HEALTH_RANK: Record<Health, number> = { down: 0, maint: 1, up: 2 };
-
-/** Best-of merge: a backend any sample reports up is up; otherwise maint beats down. */
-export function mergeHealth(a: Health | undefined, b: Health | undefined): Health | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return HEALTH_RANK[a] >= HEALTH_RANK[b] ? a : b;
+function noteTime(acc: Acc, field: 'requests' | 'errors' | 'cpuSeconds', s: ExpositionSample): void {
+  if (s.timestampMs === undefined) return;
+  const times = (acc.times ??= {});
+  times[field] = Math.max(times[field] ?? -Infinity, s.timestampMs);
 }
 
 function indexSamples(families: readonly Family[]): Map<string, ExpositionSample[]> {
@@ -153,10 +155,13 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
   return {
     metricNames: [...names],
+    ...(spec.fixedPool !== undefined && { fixedLabels: spec.fixedPool }),
     extract(families: readonly Family[]): BackendReading[] {
       const byName = indexSamples(families);
       const accs = new Map<string, Acc>();
-      const poolOfBackend = new Map<string, { key: string; pool: Record<string, string> }>();
+      // Joined presets: every pool a backend's request series put it in (a pod
+      // behind two Services is in both, and its CPU counts in both).
+      const poolsOfBackend = new Map<string, Array<{ key: string; pool: Record<string, string> }>>();
       const usable = (s: ExpositionSample, where?: SignalSpec['where']): string | undefined => {
         if (!Object.prototype.hasOwnProperty.call(s.labels, spec.backendLabel)) return undefined;
         if (where !== undefined && !where(s.labels)) return undefined;
@@ -164,22 +169,27 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       };
       const joinKey = (labels: Readonly<Record<string, string>>, backend: string): string =>
         JSON.stringify([...(spec.joinOn ?? []).map((l) => labels[l] ?? ''), backend]);
-      const accFor = (labels: Readonly<Record<string, string>>, backend: string, create: boolean): Acc | undefined => {
-        let pk = poolKeyOf(labels);
-        if (spec.joinOn !== undefined) {
-          const known = poolOfBackend.get(joinKey(labels, backend));
-          if (known !== undefined) pk = known;
-          else if (!create) return undefined;
-        }
+      /** The backend's accumulator in the sample's own pool, created (request series). */
+      const ownAcc = (labels: Readonly<Record<string, string>>, backend: string): Acc => {
+        const pk = poolKeyOf(labels);
         const key = pk.key + '\u0000' + backend;
         let acc = accs.get(key);
         if (acc === undefined) {
-          if (!create) return undefined;
           acc = { pool: pk.pool, backend, values: {}, health: undefined };
           accs.set(key, acc);
-          if (spec.joinOn !== undefined) poolOfBackend.set(joinKey(labels, backend), pk);
+          if (spec.joinOn !== undefined) {
+            const jk = joinKey(labels, backend);
+            const list = poolsOfBackend.get(jk);
+            if (list === undefined) poolsOfBackend.set(jk, [pk]);
+            else list.push(pk);
+          }
         }
         return acc;
+      };
+      /** Accumulators a non-request sample feeds: its own pool, or (joined) every pool of the backend. */
+      const accsFor = (labels: Readonly<Record<string, string>>, backend: string): Acc[] => {
+        if (spec.joinOn === undefined) return [ownAcc(labels, backend)];
+        return (poolsOfBackend.get(joinKey(labels, backend)) ?? []).map((pk) => accs.get(pk.key + '\u0000' + backend)!);
       };
 
       // Requests first: they define which backends exist (and, with
@@ -193,8 +203,9 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
           const chosen = poolUsesSpec.get(pk);
           if (chosen !== undefined && chosen !== i) continue;
           poolUsesSpec.set(pk, i);
-          const acc = accFor(s.labels, backend, true)!;
+          const acc = ownAcc(s.labels, backend);
           acc.values.requests = (acc.values.requests ?? 0) + s.value;
+          noteTime(acc, 'requests', s);
         }
       });
 
@@ -217,10 +228,11 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
           const backend = usable(s, sig.where);
           if (backend === undefined) continue;
           if (FINITE_ONLY.has(field) && !Number.isFinite(s.value)) continue;
-          const acc = accFor(s.labels, backend, spec.joinOn === undefined);
-          if (acc === undefined) continue;
-          const prev = acc.values[field];
-          acc.values[field] = prev === undefined ? s.value : combine(prev, s.value);
+          for (const acc of accsFor(s.labels, backend)) {
+            const prev = acc.values[field];
+            acc.values[field] = prev === undefined ? s.value : combine(prev, s.value);
+            if (field === 'errors' || field === 'cpuSeconds') noteTime(acc, field, s);
+          }
         }
       }
       if (spec.health !== undefined) {
@@ -228,9 +240,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         for (const s of byName.get(h.metric) ?? []) {
           const backend = usable(s, h.where);
           if (backend === undefined) continue;
-          const acc = accFor(s.labels, backend, spec.joinOn === undefined);
-          if (acc === undefined) continue;
-          acc.health = mergeHealth(acc.health, h.decode(s));
+          for (const acc of accsFor(s.labels, backend)) acc.health = mergeHealth(acc.health, h.decode(s));
         }
       }
 
@@ -244,6 +254,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         const named = configuredBackups.has(JSON.stringify([...spec.poolLabels.map((l) => acc.pool[l] ?? ''), acc.backend]));
         if (named || backup !== undefined) r.backup = named || (backup ?? 0) > 0;
         if (acc.health !== undefined) r.health = acc.health;
+        if (acc.times !== undefined) r.timestampsMs = acc.times;
         out.push(r);
       }
       return out;

@@ -26,7 +26,7 @@
 
 import type { Health } from '../core/types.js';
 import { SkewwatchError } from '../util/errors.js';
-import { escapeLabelValue } from '../sources/promql.js';
+import { escapeLabelValue } from '../signals/promql-text.js';
 import { scrapePreset, splitBackendId } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';

@@ -15,6 +15,8 @@
 // Scrape mode reads a Prometheus /federate exposition of the same series
 // (match[]={__name__=~"http_requests_total|container_cpu_usage_seconds_total|kube_pod_container_resource_limits|up"}).
 
+import { parseSimpleMatcher } from '../signals/label-matchers.js';
+import type { Family } from '../signals/exposition-types.js';
 import { scrapePreset } from './extract.js';
 import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, by, sel, sumRate } from './promql.js';
@@ -60,7 +62,7 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
   });
 
   const errorWhere = parseSimpleMatcher(errorMatcher);
-  return scrapePreset({
+  const preset = scrapePreset({
     name: 'kubernetes',
     description: `Pods of a Kubernetes workload (${requestMetric} by namespace, ${workload}, pod; cAdvisor CPU)`,
     poolLabels: pool,
@@ -75,20 +77,26 @@ export function createKubernetesPreset(options: KubernetesOptions = {}): Preset 
       health: { metric: m.up, decode: (s) => (s.value >= 1 ? 'up' : s.value === 0 ? 'down' : undefined) },
     },
   });
+  return { ...preset, scrape: { ...preset.scrape, diagnose: diagnoseKubernetes } };
 }
 
 /**
- * Turn `label="value"`, `label!="value"`, `label=~"re"` or `label!~"re"` into
- * a predicate (anchored like PromQL), for scrape mode.
+ * kube-state-metrics (and cAdvisor via a scrape job) scraped without
+ * `honor_labels: true` has its namespace/pod renamed exported_namespace/
+ * exported_pod (Prometheus keeps its own target labels), so the capacity (or
+ * CPU) join on (namespace, pod) finds nothing. Say which metric and the fix.
  */
-export function parseSimpleMatcher(matcher: string): (labels: Readonly<Record<string, string>>) => boolean {
-  const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
-  if (m === null) throw new RangeError(`unsupported matcher ${JSON.stringify(matcher)}: expected label="value", !=, =~ or !~`);
-  const [, label, op, raw] = m as unknown as [string, string, string, string];
-  const value = raw.replace(/\\(.)/g, '$1');
-  if (op === '=') return (l) => (l[label] ?? '') === value;
-  if (op === '!=') return (l) => (l[label] ?? '') !== value;
-  const re = new RegExp(`^(?:${value})$`);
-  if (op === '=~') return (l) => re.test(l[label] ?? '');
-  return (l) => !re.test(l[label] ?? '');
+export function diagnoseKubernetes(families: readonly Family[]): string[] {
+  const out: string[] = [];
+  for (const name of [KUBERNETES_METRICS.limits, KUBERNETES_METRICS.cpu]) {
+    const hit = families.some((f) => f.samples.some((s) => s.name === name && (s.labels.exported_pod !== undefined || s.labels.exported_namespace !== undefined)));
+    if (hit) {
+      out.push(
+        `${name} carries exported_namespace/exported_pod: its exporter is scraped without honor_labels, so its pod labels were renamed and the join on (namespace, pod) misses them; set honor_labels: true on that scrape job`,
+      );
+    }
+  }
+  return out;
 }
+
+export { parseSimpleMatcher } from '../signals/label-matchers.js';

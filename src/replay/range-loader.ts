@@ -2,7 +2,7 @@
 // chunk, and yields the snapshots the live daemon would have built at each
 // step. Chunks keep every series under the server's points-per-series limit
 // (Prometheus refuses more than 11,000).
-import type { QuerySet } from '../presets/preset.js';
+import type { QuerySet } from '../signals/query-set.js';
 import type { PrometheusApi, VectorSample } from '../sources/prometheus-api.js';
 import { SIGNALS, SnapshotAssembler, type AssemblyOptions, type Signal } from '../sources/prometheus.js';
 import type { RecordedCycle } from './recording.js';

@@ -1,7 +1,7 @@
 // Serialise families back to text (0.0.4 or OpenMetrics). Used by tests (the
 // parser's round-trip property) and by fakes that play an exporter.
 
-import type { ExpositionFormat, Family } from './exposition-types.js';
+import type { ExpositionFormat, Family } from '../signals/exposition-types.js';
 
 export function formatSampleValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';

@@ -38,11 +38,12 @@ import {
   SPACE,
   TAB,
 } from './exposition-lex.js';
-import type { ExpositionFormat, ExpositionSample, Family, MetricType } from './exposition-types.js';
+import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../signals/exposition-types.js';
+import { CREATED_TYPES, DISTRIBUTION_TYPES, FamilyTable, OM_TYPES, PROM_SUFFIXES, PROM_TYPES, SUFFIXES, type Builder } from './exposition-families.js';
 
 export { parseSampleValue } from './exposition-lex.js';
 
-export type { ExpositionFormat, ExpositionSample, Family, MetricType } from './exposition-types.js';
+export type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../signals/exposition-types.js';
 
 export interface ParseOptions {
   /** HTTP Content-Type of the response; `application/openmetrics-text` selects OpenMetrics. */
@@ -56,6 +57,12 @@ export interface ParseOptions {
   readonly keepNames?: ReadonlySet<string> | ((name: string) => boolean);
   /** Keep histogram/gaugehistogram/summary series (_bucket, _sum, _count, quantile). Default false. */
   readonly includeHistograms?: boolean;
+  /**
+   * Called for a series (name and labels) repeated within one exposition. The
+   * repeat is dropped and the first kept, as Prometheus does (it refuses the
+   * later sample: prometheus_target_scrapes_sample_duplicate_timestamp_total).
+   */
+  readonly onDuplicate?: (series: string, line: number) => void;
 }
 
 /** Decide the format from the Content-Type, else from a trailing `# EOF` line. */
@@ -69,52 +76,6 @@ export function detectFormat(text: string, contentType?: string): ExpositionForm
     return 'openmetrics';
   }
   return 'prometheus';
-}
-
-const PROM_TYPES: ReadonlyMap<string, MetricType> = new Map([
-  ['counter', 'counter'],
-  ['gauge', 'gauge'],
-  ['histogram', 'histogram'],
-  ['summary', 'summary'],
-  ['untyped', 'untyped'],
-]);
-const OM_TYPES: ReadonlyMap<string, MetricType> = new Map([
-  ['counter', 'counter'],
-  ['gauge', 'gauge'],
-  ['histogram', 'histogram'],
-  ['gaugehistogram', 'gaugehistogram'],
-  ['summary', 'summary'],
-  ['info', 'info'],
-  ['stateset', 'stateset'],
-  ['unknown', 'unknown'],
-]);
-
-/** Sample-name suffixes each family type allows (the empty string is the bare family name). */
-const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
-  counter: ['', '_total', '_created'],
-  gauge: [''],
-  untyped: [''],
-  unknown: [''],
-  stateset: [''],
-  info: ['', '_info'],
-  summary: ['', '_sum', '_count', '_created'],
-  histogram: ['_bucket', '_sum', '_count', '_created'],
-  gaugehistogram: ['_bucket', '_gsum', '_gcount'],
-};
-const CANDIDATE_SUFFIXES = ['_total', '_bucket', '_count', '_sum', '_created', '_info', '_gcount', '_gsum'];
-const DISTRIBUTION_TYPES: ReadonlySet<MetricType> = new Set(['histogram', 'gaugehistogram', 'summary']);
-const CREATED_TYPES: ReadonlySet<MetricType> = new Set(['counter', 'histogram', 'summary', 'gaugehistogram']);
-
-interface Builder {
-  name: string;
-  type: MetricType;
-  typeDeclared: boolean;
-  help: string | undefined;
-  unit: string | undefined;
-  samples: ExpositionSample[];
-  sawSample: boolean;
-  /** The caller wants this family even when it has no samples (keepNames matched the family name). */
-  wanted: boolean;
 }
 
 /**
@@ -145,8 +106,9 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     };
   }
 
-  const families = new Map<string, Builder>();
-  const order: Builder[] = [];
+  /** Series already read, to keep the first of a repeated one instead of adding both up downstream. */
+  const seen = new Set<string>();
+  const table = new FamilyTable(implicitType, keep, om ? SUFFIXES : PROM_SUFFIXES);
   let current: Builder | undefined;
   let sawEof = false;
 
@@ -154,41 +116,22 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
   let pos = 0;
   let lineNo = 0;
   let lineStart = 0;
+  /** Where the physical line starts (lineStart skips 0.0.4's leading blanks); columns count from here. */
+  let lineBase = 0;
   let lineEnd = 0;
 
   const fail = (at: number, expected: string): never => {
     throw new SkewwatchError(
       'parse',
-      `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}, column ${at - lineStart + 1}: expected ${expected}, found ${describeAt(text, at, lineEnd)}`,
+      `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}, column ${at - lineBase + 1}: expected ${expected}, found ${describeAt(text, at, lineEnd)}`,
     );
   };
   const failLine = (message: string): never => {
     throw new SkewwatchError('parse', `${om ? 'OpenMetrics' : 'exposition'} line ${lineNo}: ${message}`);
   };
 
-  // Sample names known to be skippable (unwanted name, unwanted family). Reset
-  // whenever a new family appears, since that can change how names resolve.
-  const skippable = new Set<string>();
-
-  const getOrCreate = (name: string): Builder => {
-    let b = families.get(name);
-    if (b === undefined) {
-      skippable.clear();
-      b = {
-        name,
-        type: implicitType,
-        typeDeclared: false,
-        help: undefined,
-        unit: undefined,
-        samples: [],
-        sawSample: false,
-        wanted: keep === undefined || keep(name),
-      };
-      families.set(name, b);
-      order.push(b);
-    }
-    return b;
-  };
+  const getOrCreate = (name: string): Builder => table.getOrCreate(name);
+  const skippable = table.skippable;
 
   const skipBlanks = (p: number): number => {
     while (p < lineEnd) {
@@ -245,7 +188,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
             if (e === BACKSLASH) out += '\\';
             else if (e === QUOTE) out += '"';
             else if (e === 110) out += '\n';
-            else fail(p + 1, `an escape sequence (\\\\, \\", \\n) in the value of label "${labelName}"`);
+            else if (e < 0) fail(p + 1, `closing '"' of the value of label "${labelName}"`);
+            // Any other escape (\z, \f) is kept as written, backslash and all:
+            // Prometheus' scrape lexer accepts it and unescapes only \\, \" and \n.
+            else out += '\\' + text[p + 1];
             p += 2;
             continue;
           }
@@ -256,6 +202,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       }
       if (p >= lineEnd) fail(p, `closing '"' of the value of label "${labelName}"`);
       p++; // closing quote
+      if (labelName === '__name__') failLine(`label "__name__" in ${metric}: the metric name goes before the braces`);
       if (Object.prototype.hasOwnProperty.call(into, labelName)) {
         failLine(`label "${labelName}" appears twice in ${metric}`);
       }
@@ -332,7 +279,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     const isUnit = keyword === 'UNIT' && om;
     if (!isHelp && !isType && !isUnit) return; // plain comment
     p = skipBlanks(kwEnd);
+    // A bare `# HELP` is a plain comment to Prometheus' 0.0.4 parser.
+    if (!om && p === lineEnd) return;
     if (p === kwEnd) fail(p, `a blank after '# ${keyword}'`);
+    if (p < lineEnd && text.charCodeAt(p) === QUOTE) quotedName(p);
     const nameStart = p;
     p = readMetricName(p, `a metric name after '# ${keyword}'`);
     const name = text.slice(nameStart, p);
@@ -341,8 +291,10 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     if (p < lineEnd && p === afterName) fail(p, `a blank after the metric name in '# ${keyword}'`);
     const b = getOrCreate(name);
     if (isHelp) {
-      if (b.help !== undefined) failLine(`second HELP line for ${name}`);
-      b.help = unescapeHelp(text.slice(p, lineEnd));
+      const help = unescapeHelp(text.slice(p, lineEnd));
+      // OpenMetrics forbids a second HELP; 0.0.4 (expfmt) only one that says something else.
+      if (b.help !== undefined && (om || b.help !== help)) failLine(`second HELP line for ${name}`);
+      b.help = help;
       return;
     }
     if (isUnit) {
@@ -366,22 +318,16 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     b.typeDeclared = true;
   };
 
-  /** The family a sample name belongs to, plus the suffix it carries. */
-  const resolveFamily = (name: string): { family: Builder; suffix: string } => {
-    if (current !== undefined && name.startsWith(current.name)) {
-      const suffix = name.slice(current.name.length);
-      if (SUFFIXES[current.type].includes(suffix)) return { family: current, suffix };
-    }
-    const exact = families.get(name);
-    if (exact !== undefined && SUFFIXES[exact.type].includes('')) return { family: exact, suffix: '' };
-    for (const suffix of CANDIDATE_SUFFIXES) {
-      if (name.length > suffix.length && name.endsWith(suffix)) {
-        const f = families.get(name.slice(0, name.length - suffix.length));
-        if (f !== undefined && SUFFIXES[f.type].includes(suffix)) return { family: f, suffix };
-      }
-    }
-    return { family: getOrCreate(name), suffix: '' };
-  };
+  const resolveFamily = (name: string) => table.resolve(name, current);
+
+  /**
+   * Quoted UTF-8 metric names (`{"my.metric"}`, `# HELP "my.metric"`) are
+   * Prometheus 3's opt-in syntax, sent only to scrapers that ask for it in
+   * Accept (escaping=allow-utf-8); we never ask, so a balancer that sends it
+   * anyway is reported clearly rather than misread.
+   */
+  const quotedName = (at: number): never =>
+    fail(at, 'a metric name (quoted UTF-8 metric names are not supported: skewwatch does not request them)');
 
   const handleSample = (): void => {
     const nameEnd = readMetricName(lineStart, `a metric name or '#' at the start of the line`);
@@ -399,7 +345,8 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       p = readLabels(p, labels, name);
       const afterLabels = p;
       p = skipBlanks(p);
-      if (p === afterLabels) fail(p, `a blank before the value of ${name}`);
+      // 0.0.4 (and Prometheus' lexer) allow the value right after '}'; OpenMetrics needs the blank.
+      if (om && p === afterLabels) fail(p, `a blank before the value of ${name}`);
     } else if (p === nameEnd) {
       fail(p, `'{' or a blank after the metric name ${name}`);
     }
@@ -427,6 +374,12 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
       p = readExemplar(p);
     }
     if (p < lineEnd) fail(p, `end of line after the sample of ${name}`);
+    const key = seriesKey(name, labels);
+    if (seen.has(key)) {
+      options.onDuplicate?.(key, lineNo);
+      return;
+    }
+    seen.add(key);
     const sample: ExpositionSample =
       timestampMs === undefined ? { name, labels, value: value as number } : { name, labels, value: value as number, timestampMs };
     family.samples.push(sample);
@@ -437,14 +390,18 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = n;
     lineStart = pos;
+    lineBase = pos;
     lineEnd = eol > pos && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
     pos = eol + 1;
     if (sawEof) failLine(`expected nothing after '# EOF'`);
+    // 0.0.4: blanks before a sample or a comment are allowed (Prometheus skips them).
+    if (!om) lineStart = skipBlanks(lineStart);
     if (lineEnd === lineStart) {
       if (om) failLine('expected a sample or a comment, found an empty line (not allowed in OpenMetrics)');
       continue;
     }
     const c = text.charCodeAt(lineStart);
+    if (c === LBRACE && text.charCodeAt(lineStart + 1) === QUOTE) quotedName(lineStart + 1);
     if (c === HASH) {
       handleComment();
       continue;
@@ -471,15 +428,13 @@ export function parseExposition(text: string, options: ParseOptions = {}): Famil
     throw new SkewwatchError('parse', `OpenMetrics line ${lineNo}: expected '# EOF' as the last line, found end of input`);
   }
 
-  const out: Family[] = [];
-  for (const b of order) {
-    if (keep !== undefined && !b.wanted && b.samples.length === 0) continue;
-    const f: { -readonly [K in keyof Family]: Family[K] } = { name: b.name, type: b.type, samples: b.samples };
-    if (b.help !== undefined) f.help = b.help;
-    if (b.unit !== undefined) f.unit = b.unit;
-    out.push(f);
-  }
-  return out;
+  return table.toFamilies();
+}
+
+/** `name{a="1",b="2"}` with labels sorted: one key per series whatever the label order. */
+function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  return keys.length === 0 ? name : `${name}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }
 
 /** All samples of the named family or sample name, flattened. */

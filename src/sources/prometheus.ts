@@ -1,8 +1,8 @@
 // Query mode: one instant query per signal covering every pool at once
 // (never one query per backend), assembled into per-pool samples.
 import type { BackendSample, Health, MissingSignal, PoolSample, Snapshot } from '../core/types.js';
-import type { QuerySet } from '../presets/preset.js';
-import { HEALTH_MAINT, HEALTH_UP } from '../presets/preset.js';
+import { HEALTH_MAINT, HEALTH_UP, SIGNALS, type QuerySet, type Signal } from '../signals/query-set.js';
+import { poolSelector } from '../signals/pool-selection.js';
 import { SkewwatchError, errorMessage } from '../util/errors.js';
 import type { Source } from './source.js';
 import type { PrometheusApi, VectorSample } from './prometheus-api.js';
@@ -30,21 +30,7 @@ interface Acc {
   backends: Map<string, Partial<Record<Signal, number>>>;
 }
 
-export type Signal = keyof QuerySet;
-export const SIGNALS: readonly Signal[] = [
-  'rate',
-  'weight',
-  'health',
-  'cpu',
-  'cpuCapacity',
-  'queue',
-  'errors',
-  'backup',
-  'stateAge',
-  'responseTime',
-  'sessions',
-  'sessionLimit',
-];
+export { SIGNALS, type Signal } from '../signals/query-set.js';
 
 /** A gauge value worth keeping: finite (HAProxy reports an unset limit as NaN). */
 function finite(v: number | undefined): v is number {
@@ -108,13 +94,11 @@ export class PrometheusSource implements Source {
 
 /** Turns per-signal vectors (all pools at once) into a Snapshot. Pure. */
 export class SnapshotAssembler {
-  private readonly include?: RegExp;
-  private readonly exclude?: RegExp;
+  private readonly selectPool: (id: string) => boolean;
 
   constructor(private readonly opts: AssemblyOptions) {
     if (opts.poolLabels.length === 0) throw new Error('poolLabels must not be empty');
-    if (opts.includePools) this.include = new RegExp(`^(?:${opts.includePools})$`);
-    if (opts.excludePools) this.exclude = new RegExp(`^(?:${opts.excludePools})$`);
+    this.selectPool = poolSelector(opts.includePools, opts.excludePools);
   }
 
   assemble(at: number, data: ReadonlyArray<readonly [Signal, readonly VectorSample[]]>): Snapshot {
@@ -143,8 +127,7 @@ export class SnapshotAssembler {
         continue;
       }
       const pool = values.join('/');
-      if (this.include && !this.include.test(pool)) continue;
-      if (this.exclude?.test(pool)) continue;
+      if (!this.selectPool(pool)) continue;
       let acc = pools.get(pool);
       if (!acc) {
         const labels: Record<string, string> = {};

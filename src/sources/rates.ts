@@ -66,6 +66,8 @@ export class RateTracker {
   private readonly maxPoints: number;
   private readonly maxAgeMs: number;
   private readonly series = new Map<string, CounterPoint[]>();
+  /** Scrape (update) time at which each series was last present. */
+  private readonly seenAt = new Map<string, number>();
   private lastAt: number | undefined;
   private lastReady = false;
 
@@ -88,6 +90,7 @@ export class RateTracker {
 
   reset(): void {
     this.series.clear();
+    this.seenAt.clear();
     this.lastAt = undefined;
     this.lastReady = false;
   }
@@ -95,8 +98,14 @@ export class RateTracker {
   /**
    * Record one scrape and return the rate of every series present in it that
    * has history. Series absent from `counters` are forgotten.
+   *
+   * `times` gives a series its own sample time (an exposition timestamp, e.g.
+   * from Prometheus' /federate, where it is the time of the underlying
+   * scrape): the rate then spans the underlying scrapes, and a sample seen
+   * again with the same timestamp adds no point, so a window never holds one
+   * underlying scrape for one pod and two for another (a fake skew).
    */
-  update(at: number, counters: ReadonlyMap<string, number>): Map<string, SeriesRate> {
+  update(at: number, counters: ReadonlyMap<string, number>, times?: ReadonlyMap<string, number>): Map<string, SeriesRate> {
     const out = new Map<string, SeriesRate>();
     if (!Number.isFinite(at)) {
       this.reset();
@@ -109,23 +118,36 @@ export class RateTracker {
     for (const [key, value] of counters) {
       if (!usable(value)) continue;
       const old = continuous ? this.series.get(key) : undefined;
-      // Only extend a history whose last point is the previous scrape: a series
-      // that skipped a scrape came back and starts over.
+      const own = times?.get(key);
+      const t = own !== undefined && Number.isFinite(own) ? own : at;
+      // Only extend a history that was present in the previous scrape: a
+      // series that skipped a scrape came back and starts over.
       let points: CounterPoint[];
-      if (old !== undefined && old.length > 0 && old[old.length - 1]!.at === previousAt) {
-        points = old;
-        points.push({ at, value });
-        while (points.length > this.maxPoints) points.shift();
-        while (points.length > 2 && at - points[0]!.at > this.maxAgeMs) points.shift();
+      if (old !== undefined && old.length > 0 && this.seenAt.get(key) === previousAt) {
+        const lastT = old[old.length - 1]!.at;
+        if (t > lastT) {
+          points = old;
+          points.push({ at: t, value });
+          while (points.length > this.maxPoints) points.shift();
+          while (points.length > 2 && t - points[0]!.at > this.maxAgeMs) points.shift();
+        } else if (t === lastT) {
+          points = old; // the same underlying sample again
+        } else {
+          points = [{ at: t, value }];
+        }
       } else {
-        points = [{ at, value }];
+        points = [{ at: t, value }];
       }
       next.set(key, points);
       const r = rateOver(points);
       if (r !== undefined) out.set(key, r);
     }
     this.series.clear();
-    for (const [k, v] of next) this.series.set(k, v);
+    this.seenAt.clear();
+    for (const [k, v] of next) {
+      this.series.set(k, v);
+      this.seenAt.set(k, at);
+    }
     this.lastAt = at;
     this.lastReady = out.size > 0;
     return out;

@@ -23,16 +23,20 @@
 // errors are kept in `lastCpuErrors`. Trackers of failed targets are left
 // untouched, so the next success yields a rate over the longer interval.
 
-import type { BackendSample, Health, PoolSample, Snapshot } from '../core/types.js';
-import { mergeHealth } from '../presets/extract.js';
-import { hasScrape, type BackendReading, type Preset, type ScrapePreset } from '../presets/preset.js';
+import type { PoolSample, Snapshot } from '../core/types.js';
+import type { Family } from '../signals/exposition-types.js';
+import { hasScrape, mergeHealth, type BackendReading, type BalancerSpec, type ScrapeExtractor } from '../signals/readings.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { SkewwatchError, errorMessage, isSkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { CPU_METRIC_NAMES, readCpu } from './cpu-exporter.js';
 import { parseExposition } from './exposition.js';
-import type { Family } from './exposition-types.js';
+
 import { createAgents, displayUrl, fetchText, registerTargetSecrets, type Agents, type FetchTarget } from './http-fetch.js';
-import { RateTracker, type SeriesRate } from './rates.js';
+import { parseMatcherList } from '../signals/label-matchers.js';
+import { poolSelector } from '../signals/pool-selection.js';
+import { RateTracker } from './rates.js';
+import { addRequests, buildPools, poolKey, windowWeight, type BackendAcc } from './scrape-pools.js';
 import type { Source } from './source.js';
 
 export interface ScrapeTarget extends FetchTarget {
@@ -50,7 +54,8 @@ export interface ScrapeTarget extends FetchTarget {
 }
 
 export interface ScrapeSourceOptions {
-  readonly preset: Preset;
+  /** The preset (or anything with its name, labels and extractor). */
+  readonly preset: BalancerSpec;
   readonly targets: readonly ScrapeTarget[];
   readonly name?: string;
   /** Targets fetched at once. Default 4. */
@@ -64,50 +69,23 @@ export interface ScrapeSourceOptions {
   /** Per-backend CPU capacity hint (cores) for pools without a capacity signal. */
   readonly cpuCapacityHint?: number;
   readonly clock?: Clock;
+  /**
+   * source.matchers (and labels) as in query mode: a balancer sample is read
+   * only when every matcher passes, on its labels plus the preset's fixed
+   * pool labels (Traefik's job).
+   */
+  readonly matchers?: string;
+  /** Only pools whose id (pool label values joined by '/') matches; as in query mode. */
+  readonly includePools?: string;
+  /** Drop pools whose id matches (after includePools). */
+  readonly excludePools?: string;
+  /** The preset's diagnoses of an exposition (e.g. labels renamed by a missing honor_labels), once per distinct message. */
+  readonly onWarning?: (message: string, signal: string) => void;
 }
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const CPU_METRIC_NAMES = ['node_cpu_seconds_total', 'process_cpu_seconds_total'] as const;
-
-export interface CpuReading {
-  readonly seconds: number;
-  readonly capacity?: number;
-  readonly source: 'node' | 'process';
-}
-
-/**
- * CPU seconds from one exporter: node_exporter's node_cpu_seconds_total
- * summed over every mode except idle (capacity = number of CPUs), else
- * process_cpu_seconds_total (any Prometheus client library). node_exporter
- * also exposes its own process_cpu_seconds_total, so it wins in auto mode.
- */
-export function readCpu(families: readonly Family[], metric: 'auto' | 'node' | 'process' = 'auto'): CpuReading | undefined {
-  let nodeSum = 0;
-  let nodeSeen = false;
-  const cpus = new Set<string>();
-  let procSum = 0;
-  let procSeen = false;
-  for (const f of families) {
-    for (const s of f.samples) {
-      if (!Number.isFinite(s.value)) continue;
-      if (s.name === 'node_cpu_seconds_total') {
-        if (s.labels.cpu !== undefined) cpus.add(s.labels.cpu);
-        if (s.labels.mode === 'idle') continue;
-        nodeSum += s.value;
-        nodeSeen = true;
-      } else if (s.name === 'process_cpu_seconds_total') {
-        procSum += s.value;
-        procSeen = true;
-      }
-    }
-  }
-  if (nodeSeen && metric !== 'process') {
-    return cpus.size > 0 ? { seconds: nodeSum, capacity: cpus.size, source: 'node' } : { seconds: nodeSum, source: 'node' };
-  }
-  if (procSeen && metric !== 'node') return { seconds: procSum, source: 'process' };
-  return undefined;
-}
+export { CPU_METRIC_NAMES, readCpu, type CpuReading } from './cpu-exporter.js';
 
 interface TargetState {
   readonly target: ScrapeTarget;
@@ -128,46 +106,21 @@ interface Fetched {
   readonly at: number;
 }
 
-interface BackendAcc {
-  pool: Readonly<Record<string, string>>;
-  backend: string;
-  rate?: number;
-  count?: number;
-  seconds?: number;
-  errorRate?: number;
-  weight?: number;
-  health?: Health;
-  queue?: number;
-  cpu?: number;
-  cpuCapacity?: number;
-  sessions?: number;
-  sessionLimit?: number;
-  backup?: boolean;
-  stateAgeSeconds?: number;
-  responseTime?: number;
-}
-
 const SIGNAL_SEP = '\u0000';
-
-/** The weight averaged over the window; the current one when unchanged (no float noise) or not yet known. */
-function windowWeight(avg: SeriesRate | undefined, current: number): number {
-  if (avg === undefined || !(avg.seconds > 0)) return current;
-  return Math.abs(avg.rate - current) <= 1e-9 * Math.max(1, Math.abs(current)) ? current : avg.rate;
-}
-
-function poolKey(preset: Preset, labels: Readonly<Record<string, string>>): string {
-  return preset.poolLabels.map((l) => labels[l] ?? '').join('/');
-}
 
 export class ScrapeSource implements Source {
   readonly name: string;
-  private readonly preset: ScrapePreset;
+  private readonly preset: BalancerSpec & { readonly scrape: ScrapeExtractor };
   private readonly states: TargetState[];
   private readonly concurrency: number;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly cpuCapacityHint: number | undefined;
+  private readonly selectSample: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
+  private readonly selectPool: (id: string) => boolean;
+  private readonly onWarning: ((message: string, signal: string) => void) | undefined;
+  private readonly warned = new Set<string>();
   private readonly keepBalancer: Set<string>;
   private readonly keepCpu = new Set<string>(CPU_METRIC_NAMES);
   private isReady = false;
@@ -194,6 +147,19 @@ export class ScrapeSource implements Source {
     if (!Number.isInteger(smoothing) || smoothing < 2) throw new SkewwatchError('config', `smoothingScrapes must be an integer >= 2, got ${smoothing}`);
     this.clock = options.clock ?? systemClock;
     this.cpuCapacityHint = options.cpuCapacityHint;
+    const matchers = options.matchers?.trim() ?? '';
+    if (matchers !== '') {
+      let pred: (labels: Readonly<Record<string, string>>) => boolean;
+      try {
+        pred = parseMatcherList(matchers);
+      } catch (e) {
+        throw new SkewwatchError('config', `source.matchers in scrape mode: ${errorMessage(e)}`);
+      }
+      const fixed = options.preset.scrape?.fixedLabels;
+      this.selectSample = fixed === undefined ? pred : (labels) => pred({ ...labels, ...fixed });
+    }
+    this.selectPool = poolSelector(options.includePools, options.excludePools);
+    this.onWarning = options.onWarning;
     this.keepBalancer = new Set(this.preset.scrape.metricNames);
 
     const required = [...this.preset.poolLabels, this.preset.backendLabel];
@@ -231,7 +197,7 @@ export class ScrapeSource implements Source {
 
     const backends = new Map<string, BackendAcc>();
     const accFor = (pool: Readonly<Record<string, string>>, backend: string): BackendAcc => {
-      const key = poolKey(this.preset, pool) + SIGNAL_SEP + backend;
+      const key = poolKey(this.preset.poolLabels, pool) + SIGNAL_SEP + backend;
       let acc = backends.get(key);
       if (acc === undefined) backends.set(key, (acc = { pool, backend }));
       return acc;
@@ -244,9 +210,23 @@ export class ScrapeSource implements Source {
       else this.absorbCpu(st, r, accFor);
     });
 
-    const pools = this.buildPools(backends);
+    const pools = buildPools(this.preset.poolLabels, backends, this.cpuCapacityHint).filter((p) => this.selectPool(p.pool));
     this.isReady = pools.length > 0;
     return { at: now, pools };
+  }
+
+  /** Each distinct warning once per source (bounded: a warning names a series or a metric). */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message) || this.warned.size >= 1000) return;
+    this.warned.add(message);
+    this.onWarning?.(message, 'scrape');
+  }
+
+  /** The families with only the samples source.matchers select. */
+  private selected(families: readonly Family[]): readonly Family[] {
+    const pred = this.selectSample;
+    if (pred === undefined) return families;
+    return families.map((f) => ({ ...f, samples: f.samples.filter((s) => pred(s.labels)) }));
   }
 
   async close(): Promise<void> {
@@ -260,7 +240,8 @@ export class ScrapeSource implements Source {
   ): void {
     let readings: BackendReading[];
     try {
-      readings = this.preset.scrape.extract(fetched.families);
+      readings = this.preset.scrape.extract(this.selected(fetched.families));
+      for (const w of this.preset.scrape.diagnose?.(fetched.families) ?? []) this.warnOnce(`scrape target ${st.display}: ${w}`);
     } catch (e) {
       throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
     }
@@ -271,12 +252,18 @@ export class ScrapeSource implements Source {
       );
     }
     const counters = new Map<string, number>();
-    const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset, r.pool), r.backend]);
+    // Sample timestamps (Prometheus /federate): rates span the underlying scrapes.
+    const times = new Map<string, number>();
+    const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]);
     for (const r of readings) {
       const id = ident(r);
       if (r.requests !== undefined) counters.set(id + SIGNAL_SEP + 'req', r.requests);
       if (r.errors !== undefined) counters.set(id + SIGNAL_SEP + 'err', r.errors);
       if (r.cpuSeconds !== undefined) counters.set(id + SIGNAL_SEP + 'cpu', r.cpuSeconds);
+      const ts = r.timestampsMs;
+      if (ts?.requests !== undefined) times.set(id + SIGNAL_SEP + 'req', ts.requests);
+      if (ts?.errors !== undefined) times.set(id + SIGNAL_SEP + 'err', ts.errors);
+      if (ts?.cpuSeconds !== undefined) times.set(id + SIGNAL_SEP + 'cpu', ts.cpuSeconds);
       if (r.weight !== undefined) {
         // Left-point integral: the previous weight held until this scrape.
         const w = st.weightSeconds.get(id);
@@ -285,7 +272,7 @@ export class ScrapeSource implements Source {
         counters.set(id + SIGNAL_SEP + 'wsec', total);
       }
     }
-    const rates = st.tracker.update(fetched.at, counters);
+    const rates = st.tracker.update(fetched.at, counters, times);
     for (const r of readings) {
       const id = ident(r);
       const acc = accFor(r.pool, r.backend);
@@ -338,48 +325,6 @@ export class ScrapeSource implements Source {
     if (capacity !== undefined) acc.cpuCapacity = capacity;
   }
 
-  private buildPools(backends: Map<string, BackendAcc>): PoolSample[] {
-    const pools = new Map<string, { labels: Readonly<Record<string, string>>; backends: BackendSample[]; seconds: number }>();
-    for (const acc of backends.values()) {
-      // No request rate yet (first scrape, new backend) or a CPU-only entry
-      // for a backend the balancer does not report: leave it out.
-      if (acc.rate === undefined) continue;
-      const key = poolKey(this.preset, acc.pool);
-      let p = pools.get(key);
-      if (p === undefined) pools.set(key, (p = { labels: acc.pool, backends: [], seconds: 0 }));
-      const b: { -readonly [K in keyof BackendSample]: BackendSample[K] } = {
-        backend: acc.backend,
-        rate: acc.rate,
-        health: acc.health ?? 'up',
-      };
-      if (acc.count !== undefined) b.count = acc.count;
-      if (acc.cpu !== undefined) b.cpu = acc.cpu;
-      if (acc.cpuCapacity !== undefined) b.cpuCapacity = acc.cpuCapacity;
-      if (acc.weight !== undefined) b.weight = acc.weight;
-      if (acc.queue !== undefined) b.queue = acc.queue;
-      if (acc.errorRate !== undefined) b.errorRate = acc.errorRate;
-      if (acc.sessions !== undefined) b.sessions = acc.sessions;
-      if (acc.sessionLimit !== undefined) b.sessionLimit = acc.sessionLimit;
-      if (acc.backup !== undefined) b.backup = acc.backup;
-      if (acc.stateAgeSeconds !== undefined) b.stateAgeSeconds = acc.stateAgeSeconds;
-      if (acc.responseTime !== undefined) b.responseTime = acc.responseTime;
-      p.backends.push(b);
-      p.seconds = Math.max(p.seconds, acc.seconds ?? 0);
-    }
-    const out: PoolSample[] = [];
-    for (const [key, p] of pools) {
-      const sample: { -readonly [K in keyof PoolSample]: PoolSample[K] } = {
-        pool: key,
-        labels: p.labels,
-        backends: p.backends,
-        windowSeconds: p.seconds,
-      };
-      if (this.cpuCapacityHint !== undefined) sample.cpuCapacityHint = this.cpuCapacityHint;
-      out.push(sample);
-    }
-    return out;
-  }
-
   private async fetchAll(signal?: AbortSignal): Promise<Array<Fetched | SkewwatchError>> {
     const results: Array<Fetched | SkewwatchError> = new Array(this.states.length);
     let next = 0;
@@ -411,6 +356,8 @@ export class ScrapeSource implements Source {
           ...(res.contentType !== undefined && { contentType: res.contentType }),
           keepNames: keep,
           includeHistograms: st.target.role === 'balancer' && this.preset.scrape.includeHistograms === true,
+          // The first sample of a repeated series is kept (as Prometheus does); say so once.
+          onDuplicate: (series) => this.warnOnce(`scrape target ${st.display}: series ${redactText(series)} appears more than once; the first sample is used`),
         });
       } catch (e) {
         throw new SkewwatchError('source-malformed', `scrape target ${st.display}: ${redactText(errorMessage(e))}`, { cause: e });
@@ -421,12 +368,6 @@ export class ScrapeSource implements Source {
       return new SkewwatchError('source-unreachable', `scrape target ${st.display}: ${redactText(errorMessage(e))}`);
     }
   }
-}
-
-function addRequests(acc: BackendAcc, r: SeriesRate): void {
-  acc.rate = (acc.rate ?? 0) + r.rate;
-  acc.count = (acc.count ?? 0) + r.increase;
-  acc.seconds = Math.max(acc.seconds ?? 0, r.seconds);
 }
 
 export function createScrapeSource(options: ScrapeSourceOptions): ScrapeSource {

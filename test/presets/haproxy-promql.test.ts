@@ -1,52 +1,9 @@
 // The HAProxy preset's PromQL evaluated by real Prometheus (`promtool test
 // rules`): health over both status forms (2.0-2.3 numeric, 2.4+ state label)
 // and the backup query with a configured list.
-import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { IN_CI, promtool, SKIP } from './promtool.js';
 import { getPreset } from '../../src/presets/index.js';
-
-const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
-const IN_CI = process.env.CI === 'true';
-const SKIP = existsSync(PROMTOOL) ? false : `promtool not found at ${PROMTOOL}: apt-get install -y prometheus`;
-
-interface ExprTest {
-  readonly expr: string;
-  readonly exp: ReadonlyArray<{ readonly labels: string; readonly value: number }>;
-}
-
-/** Runs one promtool unit test file; returns promtool's output on failure. */
-function promtool(series: ReadonlyArray<[string, string]>, tests: readonly ExprTest[]): void {
-  assert.ok(existsSync(PROMTOOL), `promtool missing at ${PROMTOOL}`);
-  const dir = mkdtempSync(join(tmpdir(), 'skewwatch-promql-'));
-  try {
-    const q = (s: string) => JSON.stringify(s);
-    const lines = [
-      'rule_files: []',
-      'evaluation_interval: 1m',
-      'tests:',
-      '  - interval: 1m',
-      '    input_series:',
-      ...series.flatMap(([s, v]) => [`      - series: ${q(s)}`, `        values: ${q(v)}`]),
-      '    promql_expr_test:',
-      ...tests.flatMap((t) => [
-        `      - expr: ${q(t.expr)}`,
-        '        eval_time: 1m',
-        '        exp_samples:',
-        ...t.exp.flatMap((e) => [`          - labels: ${q(e.labels)}`, `            value: ${e.value}`]),
-      ]),
-    ];
-    const file = join(dir, 'test.yaml');
-    writeFileSync(file, lines.join('\n') + '\n');
-    const r = spawnSync(PROMTOOL, ['test', 'rules', file], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `promtool:\n${r.stdout}${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const ctx = { window: '1m', matchers: '' };
 

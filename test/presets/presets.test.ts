@@ -201,7 +201,7 @@ describe('presets: scrape extractors on fixtures', () => {
   });
 
   it('traefik: services of one job, up when any server is up', () => {
-    const r = extract(getPreset('traefik', { job: 'edge' }), 'traefik.txt');
+    const r = extract(getPreset('traefik', { job: 'edge' }), 'traefik-v2.txt');
     assert.deepEqual([...r.keys()].sort(), ['edge/app-blue@file', 'edge/app-green@file']);
     const blue = r.get('edge/app-blue@file')!;
     assert.equal(blue.requests, 1000);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseExposition } from '../../src/sources/exposition.js';
 import { formatExposition } from '../../src/sources/exposition-format.js';
-import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../../src/sources/exposition-types.js';
+import type { ExpositionFormat, ExpositionSample, Family, MetricType } from '../../src/signals/exposition-types.js';
 import { SkewwatchError } from '../../src/util/errors.js';
 
 /** Only SkewwatchError('parse') may escape, and a result is always well-typed data. */
@@ -115,13 +115,14 @@ function familyArb(format: ExpositionFormat): fc.Arbitrary<Family> {
       name: metricName,
       type: fc.constantFrom(...types),
       help: fc.option(helpText, { nil: undefined }),
-      samples: fc.array(
+      // One sample per series: a repeated series is dropped by the parser (first kept).
+      samples: fc.uniqueArray(
         fc.record({
           labels: labelsArb,
           value,
           ts: fc.option(fc.integer({ min: 0, max: 4_000_000_000 }), { nil: undefined }),
         }),
-        { maxLength: 4 },
+        { maxLength: 4, selector: (r) => JSON.stringify(Object.entries(r.labels).sort()) },
       ),
     })
     .map(({ name, type, help, samples }) => {

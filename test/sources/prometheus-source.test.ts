@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PrometheusApi } from '../../src/sources/prometheus-api.js';
 import { PrometheusSource } from '../../src/sources/prometheus.js';
 import { isSkewwatchError } from '../../src/util/errors.js';
-import { escapeLabelValue, equalityMatchers } from '../../src/sources/promql.js';
+import { escapeLabelValue, equalityMatchers } from '../../src/signals/promql-text.js';
 import { startServer, json } from '../fakes/http-server.js';
 
 const vector = (rows: Array<[Record<string, string>, string]>) => ({

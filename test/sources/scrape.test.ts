@@ -287,6 +287,22 @@ describe('ScrapeSource against loopback servers', () => {
     );
   });
 
+  it('a series repeated in one scrape counts once (the first) and is warned about once', async () => {
+    let n = 0;
+    srv.route('/dup', text(() => {
+      n++;
+      return `haproxy_server_sessions_total{proxy="p",server="x"} ${n * 10}\nhaproxy_server_sessions_total{proxy="p",server="x"} ${n * 10}\n`;
+    }));
+    const warnings: string[] = [];
+    const clock = manualClock();
+    const src = make({ preset: getPreset('haproxy'), targets: [{ url: `${srv.base}/dup`, role: 'balancer' }], clock, onWarning: (m) => warnings.push(m) });
+    await src.collect(0);
+    clock.advance(1_000);
+    assert.equal(backend(await src.collect(0), 'p', 'x').rate, 10, 'not 20: the repeat is not added');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /haproxy_server_sessions_total\{proxy="p",server="x"\} appears more than once/);
+  });
+
   it('HTTP 500 -> source-http naming the target without credentials', async () => {
     srv.route('/500', (_req, res) => res.writeHead(500).end('boom'));
     const src = make({

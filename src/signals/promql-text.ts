@@ -1,4 +1,5 @@
 // Building PromQL from user input: label values are escaped, never pasted.
+// Shared by the presets (their selectors) and the app (source.labels).
 
 /** Escapes a value for a double-quoted PromQL string (backslash, quote, newline). */
 export function escapeLabelValue(value: string): string {

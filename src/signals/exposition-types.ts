@@ -1,5 +1,6 @@
-// Plain data the exposition parser yields. Kept in its own file so presets can
-// import the types without pulling in the parser.
+// Plain data the exposition parser yields: the families and samples that
+// sources parse and presets read. In src/signals so that both import it from
+// here and neither imports the other.
 
 /** Metric family type. `untyped` (0.0.4) and `unknown` (OpenMetrics) mean "no TYPE line". */
 export type MetricType =
