@@ -24,7 +24,9 @@ const UNSET = /^environment variable (\S+) is not set/;
  * value is never printed; the key is reported as a placeholder.
  */
 function candidates(dir: string): string[] {
-  const url = 'https://placeholder.invalid/';
+  // A path like a Slack webhook's, so the sink checks that building runs (a
+  // Slack URL needs .../services/...) accept the stand-in too.
+  const url = 'https://placeholder.invalid/services/T0/B0/placeholder';
   const key = 'p'.repeat(32);
   writeFileSync(join(dir, 'url'), url);
   writeFileSync(join(dir, 'key'), key);

@@ -568,7 +568,7 @@ describe('skewwatch validate', () => {
     assert.match(r.out, /source: prometheus mode, preset haproxy, every 15s/);
     assert.match(r.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, SkewwatchBlind/);
     assert.match(r.out, /sinks: slack\n/);
-    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, SkewwatchBlind\); pagerduty \(TrafficSkewCritical\)\n/);
+    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, PoolDown, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\); pagerduty \(TrafficSkewCritical, PoolDown\)\n/);
     assert.equal(r.out.split("\n").filter((l) => /not configured/.test(l)).length, 1, "said once");
   });
 
