@@ -115,7 +115,11 @@ export interface PoolStats {
   readonly maxDeviationPp: number;
   /** G statistic of observed counts against expected shares. */
   readonly gStatistic: number;
-  /** p-value of the G-test (chi-square, n-1 degrees of freedom). 1 when untestable. */
+  /**
+   * p-value of the G-test (chi-square, n-1 degrees of freedom); below 5
+   * expected requests per backend, the Bonferroni bound over exact binomial
+   * per-backend tests (docs/statistics.md §4). 1 when untestable.
+   */
   readonly pValue: number;
   /** Requests in the window the test was based on. */
   readonly volume: number;

@@ -111,3 +111,37 @@ test('item 11: load dropping off a plateau is a new regime: not rising', () => {
   assert.equal(f.secondsToSaturation, null);
   assert.ok(f.slopePerSecond < 0);
 });
+
+// ---- checks of the forecast that the rows above do not reach (issue 10 item 13) ----
+
+test('fewer than minForecastPoints: no trend is fitted at all (slope 0)', () => {
+  const f = forecastBackend('s1', 0.5, history(1, 10, () => 0.4), NOW, O);
+  assert.equal(f.slopePerSecond, 0);
+});
+
+test('a slope under the flat epsilon (5e-6/s) is not rising', () => {
+  assert.equal(forecastBackend('s1', 0.5, history(30, 10, (t) => 0.5 + 5e-6 * t), NOW, O).secondsToSaturation, null);
+});
+
+/** Trend 0.5 + 0.0005/s (0.9 in 800 s) with ±0.05 noise; the last points are overridden. */
+function noisyTrend(last: number[]): PoolHistory {
+  const r = prng(9);
+  const pts = namedPoints(40, 15, (t) => 0.5 + 0.0005 * t + 0.05 * (2 * r() - 1));
+  last.forEach((offset, j) => {
+    const p = pts[pts.length - last.length + j]!;
+    const t = (p.at - NOW) / 1000;
+    pts[pts.length - last.length + j] = { ...p, utilisation: { s1: 0.5 + 0.0005 * t + offset } };
+  });
+  return historyOf(pts);
+}
+
+test('regime: two points off by less than 3σ of a noisy series are noise, not a new regime', () => {
+  // Noise ±0.05 (σ ≈ 0.03): the newest two at +0.05 and (now) +0.06 are within 3σ.
+  const f = forecastBackend('s1', 0.56, noisyTrend([0.05]), NOW, O);
+  assert.ok(f.secondsToSaturation !== null && Math.abs(f.secondsToSaturation - 680) <= 120, `${f.secondsToSaturation}`);
+});
+
+test('regime: only the current point far off (the one before within 3σ) is a spike, not a new regime', () => {
+  const f = forecastBackend('s1', 0.75, noisyTrend([0.03]), NOW, O);
+  assert.ok(Math.abs(f.slopePerSecond - 0.0005) < 0.0002, `${f.slopePerSecond}`);
+});

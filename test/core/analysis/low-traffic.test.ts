@@ -102,17 +102,18 @@ test('property: the exact binomial tails match the summed mass function', () => 
   }), { numRuns: 500 });
 });
 
-test('property: a pool whose every count lies within E ± (3√E + 3) is never skewed, at any size and traffic', () => {
+test('property: a pool whose every count lies within E − 2.5√E .. E + 2.5√E + 1 is never skewed, at any size and traffic', () => {
+  // Inside that band no backend's exact tail reaches alpha / 2k (at most ~3.5 binomial σ for 2 backends,
+  // where the effect-size rule also holds it back), however overdispersed the pool is.
   fc.assert(fc.property(
     fc.integer({ min: 2, max: 1000 }), fc.double({ min: 0.3, max: 50, noNaN: true }), fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     (size, lambda, seed) => {
       const r = prng(seed);
-      const band = 3 * Math.sqrt(lambda) + 3;
-      const counts = Array.from({ length: size }, () => Math.max(0, Math.round(lambda + (2 * r() - 1) * band * 0.9)));
-      const volume = counts.reduce((a, b) => a + b, 0);
+      const spread = 2.5 * Math.sqrt(lambda);
+      const counts = Array.from({ length: size }, () => Math.max(0, Math.round(lambda + (2 * r() - 1) * spread * 0.8)));
+      const volume = counts.reduce((a, c) => a + c, 0);
       const e = volume / size;
-      const b = 3 * Math.sqrt(e) + 3;
-      fc.pre(volume > 0 && counts.every((c) => Math.abs(c - e) <= b));
+      fc.pre(volume > 0 && counts.every((c) => c >= e - 2.5 * Math.sqrt(e) && c <= e + 2.5 * Math.sqrt(e) + 1));
       const s: PoolSample = { pool: 'p', labels: {}, windowSeconds: WINDOW,
         backends: counts.map((count, i) => ({ backend: `b${i}`, rate: count / WINDOW, count, cpu: 0.85, health: 'up' as const })) };
       const v = analysePool(s, EMPTY_HISTORY, NOW, O);
