@@ -63,6 +63,8 @@ test('item 4: balanced Poisson traffic at 1–20 expected requests per backend: 
       table.push(`${size}×${lambda}: ${warn} warnings, ${crit} criticals, ${lowCounts} "too little traffic"`);
       assert.equal(crit, 0, `size ${size}, λ ${lambda}: ${crit} criticals of ${cycles}`);
       assert.ok(warn <= 1, `size ${size}, λ ${lambda}: ${warn} warnings of ${cycles}`);
+      // Where the volume guard passes but counts are small the verdict says it cannot judge.
+      if (lambda <= 2 && size * lambda >= 400) assert.ok(lowCounts >= cycles - 1, `size ${size}, λ ${lambda}: ${lowCounts}`);
     }
   }
   // alpha = 0.001 per pool and cycle: 4,500 cycles allow ~4.5; Bonferroni is conservative.
