@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; summary: string }>
   replay: { run: async () => (await import('./cli/replay.js')).replayCommand, summary: 'backtest rules on Prometheus history or a recording' },
   record: { run: async () => (await import('./cli/record.js')).recordCommand, summary: 'record live samples to a file for replay' },
   demo: { run: async () => (await import('./cli/demo.js')).demoCommand, summary: 'watch a simulated incident get caught (no setup needed)' },
+  audit: { run: async () => (await import('./cli/audit.js')).auditCommand, summary: 'lint a balancer config (and diff it against the live one); text, JSON or SARIF' },
   silence: { run: async () => (await import('./cli/silence.js')).silenceCommand, summary: 'add, list or expire silences (maintenance windows)' },
 };
 

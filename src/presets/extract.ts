@@ -37,6 +37,16 @@ export interface ExtractorSpec {
   readonly cpuSeconds?: SignalSpec;
   readonly cpuCapacity?: SignalSpec;
   readonly health?: HealthSpec;
+  /** Gauge that is non-zero for a backup server (HAProxy 3.0+ `haproxy_server_backup`). */
+  readonly backup?: SignalSpec;
+  /** Backups named in the config (versions without a backup metric), as pool label values and backend joined by '/'. */
+  readonly backupServers?: readonly string[];
+  /** Seconds since the backend's health last changed (gauge). */
+  readonly stateAge?: SignalSpec;
+  /** Average response time in seconds (gauge). */
+  readonly responseTime?: SignalSpec;
+  /** Configured concurrent-session limit (gauge; 0 or NaN means none). */
+  readonly sessionLimit?: SignalSpec;
   /** Fixed pool labels for expositions that carry none (e.g. Traefik's job). */
   readonly fixedPool?: Readonly<Record<string, string>>;
   /**
@@ -48,7 +58,40 @@ export interface ExtractorSpec {
   readonly joinOn?: readonly string[];
 }
 
-type NumField = 'requests' | 'errors' | 'weight' | 'queue' | 'sessions' | 'cpuSeconds' | 'cpuCapacity';
+type NumField =
+  | 'requests'
+  | 'errors'
+  | 'weight'
+  | 'queue'
+  | 'sessions'
+  | 'cpuSeconds'
+  | 'cpuCapacity'
+  | 'backup'
+  | 'stateAgeSeconds'
+  | 'responseTime'
+  | 'sessionLimit';
+
+/**
+ * How several samples of one backend combine: counters and counts add up
+ * (codes, modes); a state age is the youngest; a response time the slowest;
+ * a flag is set when any sample sets it.
+ */
+const COMBINE: Readonly<Record<NumField, (a: number, b: number) => number>> = {
+  requests: (a, b) => a + b,
+  errors: (a, b) => a + b,
+  weight: (a, b) => a + b,
+  queue: (a, b) => a + b,
+  sessions: (a, b) => a + b,
+  cpuSeconds: (a, b) => a + b,
+  cpuCapacity: (a, b) => a + b,
+  sessionLimit: (a, b) => a + b,
+  backup: Math.max,
+  stateAgeSeconds: Math.min,
+  responseTime: Math.max,
+};
+
+/** Gauges whose NaN means "not set" (HAProxy's limit without maxconn) and is dropped rather than propagated. */
+const FINITE_ONLY: ReadonlySet<NumField> = new Set(['backup', 'stateAgeSeconds', 'responseTime', 'sessionLimit']);
 
 interface Acc {
   pool: Record<string, string>;
@@ -79,10 +122,21 @@ function indexSamples(families: readonly Family[]): Map<string, ExpositionSample
   return byName;
 }
 
+/**
+ * "be_app/bk1" -> ["be_app", "bk1"]: the first `poolLabelCount` parts are the
+ * pool label values, the rest is the backend (which may itself hold '/').
+ */
+export function splitBackendId(id: string, poolLabelCount: number): string[] {
+  const parts = id.split('/');
+  if (parts.length < poolLabelCount + 1) throw new RangeError(`"${id}": expected ${Array(poolLabelCount).fill('<pool>').join('/')}/<backend>`);
+  return [...parts.slice(0, poolLabelCount), parts.slice(poolLabelCount).join('/')];
+}
+
 export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   const names = new Set<string>();
   for (const r of spec.requests) names.add(r.metric);
-  for (const s of [spec.errors, spec.weight, spec.queue, spec.sessions, spec.cpuSeconds, spec.cpuCapacity, spec.health]) {
+  const gauges = [spec.backup, spec.stateAge, spec.responseTime, spec.sessionLimit];
+  for (const s of [spec.errors, spec.weight, spec.queue, spec.sessions, spec.cpuSeconds, spec.cpuCapacity, spec.health, ...gauges]) {
     if (s !== undefined) names.add(s.metric);
   }
   const poolKeyOf = (labels: Readonly<Record<string, string>>): { key: string; pool: Record<string, string> } => {
@@ -96,6 +150,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
     return { key: JSON.stringify(parts), pool };
   };
 
+  const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
   return {
     metricNames: [...names],
     extract(families: readonly Family[]): BackendReading[] {
@@ -150,15 +205,22 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         ['sessions', spec.sessions],
         ['cpuSeconds', spec.cpuSeconds],
         ['cpuCapacity', spec.cpuCapacity],
+        ['backup', spec.backup],
+        ['stateAgeSeconds', spec.stateAge],
+        ['responseTime', spec.responseTime],
+        ['sessionLimit', spec.sessionLimit],
       ];
       for (const [field, sig] of fields) {
         if (sig === undefined) continue;
+        const combine = COMBINE[field];
         for (const s of byName.get(sig.metric) ?? []) {
           const backend = usable(s, sig.where);
           if (backend === undefined) continue;
+          if (FINITE_ONLY.has(field) && !Number.isFinite(s.value)) continue;
           const acc = accFor(s.labels, backend, spec.joinOn === undefined);
           if (acc === undefined) continue;
-          acc.values[field] = (acc.values[field] ?? 0) + s.value;
+          const prev = acc.values[field];
+          acc.values[field] = prev === undefined ? s.value : combine(prev, s.value);
         }
       }
       if (spec.health !== undefined) {
@@ -175,7 +237,12 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       const out: BackendReading[] = [];
       for (const acc of accs.values()) {
         const r: { -readonly [K in keyof BackendReading]: BackendReading[K] } = { pool: acc.pool, backend: acc.backend };
-        for (const [k, v] of Object.entries(acc.values) as Array<[NumField, number]>) r[k] = v;
+        const { backup, sessionLimit, ...numbers } = acc.values;
+        for (const [k, v] of Object.entries(numbers) as Array<[Exclude<NumField, 'backup' | 'sessionLimit'>, number]>) r[k] = v;
+        // 0 means "no limit" (as does NaN, dropped above).
+        if (sessionLimit !== undefined && sessionLimit > 0) r.sessionLimit = sessionLimit;
+        const named = configuredBackups.has(JSON.stringify([...spec.poolLabels.map((l) => acc.pool[l] ?? ''), acc.backend]));
+        if (named || backup !== undefined) r.backup = named || (backup ?? 0) > 0;
         if (acc.health !== undefined) r.health = acc.health;
         out.push(r);
       }

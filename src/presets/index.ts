@@ -3,7 +3,7 @@
 import { SkewwatchError } from '../util/errors.js';
 import { createCustomPreset, type CustomOptions } from './custom.js';
 import { createEnvoyPreset } from './envoy.js';
-import { createHaproxyPreset } from './haproxy.js';
+import { createHaproxyPreset, type HaproxyOptions } from './haproxy.js';
 import { createKubernetesPreset, type KubernetesOptions } from './kubernetes.js';
 import { createNginxPreset, type NginxOptions } from './nginx.js';
 import type { Preset } from './preset.js';
@@ -13,7 +13,7 @@ export const PRESET_NAMES = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface PresetOptionsByName {
-  haproxy: undefined;
+  haproxy: HaproxyOptions;
   envoy: undefined;
   nginx: NginxOptions;
   traefik: TraefikOptions;
@@ -30,7 +30,7 @@ export function getPreset(name: string, options?: unknown): Preset;
 export function getPreset(name: string, options?: unknown): Preset {
   switch (name) {
     case 'haproxy':
-      return createHaproxyPreset();
+      return createHaproxyPreset((options ?? {}) as HaproxyOptions);
     case 'envoy':
       return createEnvoyPreset();
     case 'nginx':

@@ -1,15 +1,18 @@
-// NGINX, two exporters:
-// - module 'plus' (default): nginx-prometheus-exporter in NGINX Plus mode
+// NGINX, two exporters (options.flavour):
+// - 'plus' (default): nginx-prometheus-exporter in NGINX Plus mode
 //   (`--nginx.plus`, reads the Plus API). Series:
 //   nginxplus_upstream_server_requests{upstream,server} (counter, no _total),
 //   nginxplus_upstream_server_responses{upstream,server,code="1xx".."5xx"},
 //   nginxplus_upstream_server_state{upstream,server} with 1 up, 2 draining,
 //   3 down, 4 unavail, 5 checking, 6 unhealthy, and
 //   nginxplus_upstream_server_active. No weight is exported.
-// - module 'vts': nginx-module-vts (`vhost_traffic_status_display_format
+// - 'vts': nginx-module-vts (`vhost_traffic_status_display_format
 //   prometheus`). nginx_vts_upstream_requests_total{upstream,backend,code}
 //   with code 1xx..5xx and a "total" series that must not be added again.
-//   VTS exports no health or weight.
+//   Every proxy_pass target without an `upstream` block lands in the group
+//   upstream="::nogroups": unrelated destinations, never one pool, so it is
+//   excluded. nginx_vts_upstream_response_seconds is the average upstream
+//   response time. VTS exports no health or weight.
 // Open-source NGINX with stub_status has no per-upstream-server metrics at all.
 
 import type { Health } from '../core/types.js';
@@ -18,8 +21,12 @@ import type { Preset, QueryContext, QuerySet } from './preset.js';
 import { agg, sel, sumRate } from './promql.js';
 
 export interface NginxOptions {
-  readonly module?: 'plus' | 'vts';
+  /** Which exporter: NGINX Plus through nginx-prometheus-exporter (default), or nginx-module-vts. */
+  readonly flavour?: 'plus' | 'vts';
 }
+
+/** VTS' group for proxy_pass targets outside any upstream block. */
+export const VTS_NO_GROUP = '::nogroups';
 
 export const NGINX_PLUS_METRICS = {
   requests: 'nginxplus_upstream_server_requests',
@@ -30,6 +37,7 @@ export const NGINX_PLUS_METRICS = {
 
 export const NGINX_VTS_METRICS = {
   requests: 'nginx_vts_upstream_requests_total',
+  responseSeconds: 'nginx_vts_upstream_response_seconds',
 } as const;
 
 const PLUS_STATE: Readonly<Record<number, Health>> = { 1: 'up', 2: 'maint', 3: 'down', 4: 'down', 5: 'down', 6: 'down' };
@@ -67,10 +75,13 @@ function vtsPreset(): Preset {
   const backend = 'backend';
   const labels = [...pool, backend];
   const m = NGINX_VTS_METRICS;
+  const grouped = `upstream!="${VTS_NO_GROUP}"`;
   const queries = (ctx: QueryContext): QuerySet => ({
-    rate: sumRate(labels, sel(m.requests, ctx, 'code!="total"'), ctx),
-    errors: sumRate(labels, sel(m.requests, ctx, 'code="5xx"'), ctx),
+    rate: sumRate(labels, sel(m.requests, ctx, 'code!="total"', grouped), ctx),
+    errors: sumRate(labels, sel(m.requests, ctx, 'code="5xx"', grouped), ctx),
+    responseTime: agg('max', labels, sel(m.responseSeconds, ctx, grouped)),
   });
+  const inGroup = (l: Readonly<Record<string, string>>) => l.upstream !== VTS_NO_GROUP;
   return scrapePreset({
     name: 'nginx',
     description: 'NGINX with nginx-module-vts (per upstream backend)',
@@ -78,12 +89,13 @@ function vtsPreset(): Preset {
     backendLabel: backend,
     queries,
     scrape: {
-      requests: [{ metric: m.requests, where: (l) => l.code !== 'total' }],
-      errors: { metric: m.requests, where: (l) => l.code === '5xx' },
+      requests: [{ metric: m.requests, where: (l) => inGroup(l) && l.code !== 'total' }],
+      errors: { metric: m.requests, where: (l) => inGroup(l) && l.code === '5xx' },
+      responseTime: { metric: m.responseSeconds, where: inGroup },
     },
   });
 }
 
 export function createNginxPreset(options: NginxOptions = {}): Preset {
-  return options.module === 'vts' ? vtsPreset() : plusPreset();
+  return options.flavour === 'vts' ? vtsPreset() : plusPreset();
 }

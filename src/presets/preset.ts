@@ -25,6 +25,16 @@ export interface QuerySet {
   readonly queue?: string;
   /** 5xx per second per backend. */
   readonly errors?: string;
+  /** 1 for a backup server (takes traffic only when no primary is up), 0 otherwise. */
+  readonly backup?: string;
+  /** Seconds since the backend's health last changed. */
+  readonly stateAge?: string;
+  /** Average response time in seconds as the balancer measures it. */
+  readonly responseTime?: string;
+  /** Sessions/connections open to the backend at the balancer now. */
+  readonly sessions?: string;
+  /** Configured concurrent-session limit; 0, NaN or absent means none. */
+  readonly sessionLimit?: string;
 }
 
 export interface QueryContext {
@@ -74,6 +84,14 @@ export interface BackendReading {
   readonly cpuSeconds?: number;
   /** CPU cores available to the backend. */
   readonly cpuCapacity?: number;
+  /** A backup server (see BackendSample.backup). */
+  readonly backup?: boolean;
+  /** Seconds since the backend's health last changed (gauge). */
+  readonly stateAgeSeconds?: number;
+  /** Average response time in seconds (gauge). */
+  readonly responseTime?: number;
+  /** Configured concurrent-session limit; absent when there is none. */
+  readonly sessionLimit?: number;
 }
 
 export interface ScrapeExtractor {

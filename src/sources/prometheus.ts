@@ -16,11 +16,29 @@ export interface PrometheusSourceOptions extends AssemblyOptions {
 interface Acc {
   pool: string;
   labels: Record<string, string>;
-  backends: Map<string, { rate?: number; weight?: number; health?: number; cpu?: number; cpuCapacity?: number; queue?: number; errors?: number }>;
+  backends: Map<string, Partial<Record<Signal, number>>>;
 }
 
 export type Signal = keyof QuerySet;
-export const SIGNALS: readonly Signal[] = ['rate', 'weight', 'health', 'cpu', 'cpuCapacity', 'queue', 'errors'];
+export const SIGNALS: readonly Signal[] = [
+  'rate',
+  'weight',
+  'health',
+  'cpu',
+  'cpuCapacity',
+  'queue',
+  'errors',
+  'backup',
+  'stateAge',
+  'responseTime',
+  'sessions',
+  'sessionLimit',
+];
+
+/** A gauge value worth keeping: finite (HAProxy reports an unset limit as NaN). */
+function finite(v: number | undefined): v is number {
+  return v !== undefined && Number.isFinite(v);
+}
 
 /** How series become pools: shared by the live source and by replay. */
 export interface AssemblyOptions {
@@ -124,6 +142,12 @@ export class SnapshotAssembler {
         ...(b.cpuCapacity !== undefined ? { cpuCapacity: b.cpuCapacity } : {}),
         ...(b.queue !== undefined ? { queue: b.queue } : {}),
         ...(b.errors !== undefined ? { errorRate: b.errors } : {}),
+        ...(finite(b.backup) ? { backup: b.backup > 0 } : {}),
+        ...(finite(b.stateAge) && b.stateAge >= 0 ? { stateAgeSeconds: b.stateAge } : {}),
+        ...(finite(b.responseTime) && b.responseTime >= 0 ? { responseTime: b.responseTime } : {}),
+        ...(finite(b.sessions) && b.sessions >= 0 ? { sessions: b.sessions } : {}),
+        // 0 or NaN is "no limit" (HAProxy without maxconn), not a limit of 0.
+        ...(finite(b.sessionLimit) && b.sessionLimit > 0 ? { sessionLimit: b.sessionLimit } : {}),
       });
     }
     backends.sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));

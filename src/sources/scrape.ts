@@ -140,6 +140,11 @@ interface BackendAcc {
   queue?: number;
   cpu?: number;
   cpuCapacity?: number;
+  sessions?: number;
+  sessionLimit?: number;
+  backup?: boolean;
+  stateAgeSeconds?: number;
+  responseTime?: number;
 }
 
 const SIGNAL_SEP = '\u0000';
@@ -299,6 +304,14 @@ export class ScrapeSource implements Source {
       if (r.weight !== undefined && acc.weight === undefined) acc.weight = windowWeight(avgWeight, r.weight);
       if (r.queue !== undefined) acc.queue = (acc.queue ?? 0) + r.queue;
       if (r.health !== undefined) acc.health = mergeHealth(acc.health, r.health);
+      // Several balancers in front of one backend: sessions and their limits
+      // add up (each balancer enforces its own maxconn), a backup anywhere is
+      // a backup, the youngest state change and the slowest response win.
+      if (r.sessions !== undefined) acc.sessions = (acc.sessions ?? 0) + r.sessions;
+      if (r.sessionLimit !== undefined) acc.sessionLimit = (acc.sessionLimit ?? 0) + r.sessionLimit;
+      if (r.backup !== undefined) acc.backup = (acc.backup ?? false) || r.backup;
+      if (r.stateAgeSeconds !== undefined) acc.stateAgeSeconds = Math.min(acc.stateAgeSeconds ?? Infinity, r.stateAgeSeconds);
+      if (r.responseTime !== undefined) acc.responseTime = Math.max(acc.responseTime ?? -Infinity, r.responseTime);
     }
   }
 
@@ -345,6 +358,11 @@ export class ScrapeSource implements Source {
       if (acc.weight !== undefined) b.weight = acc.weight;
       if (acc.queue !== undefined) b.queue = acc.queue;
       if (acc.errorRate !== undefined) b.errorRate = acc.errorRate;
+      if (acc.sessions !== undefined) b.sessions = acc.sessions;
+      if (acc.sessionLimit !== undefined) b.sessionLimit = acc.sessionLimit;
+      if (acc.backup !== undefined) b.backup = acc.backup;
+      if (acc.stateAgeSeconds !== undefined) b.stateAgeSeconds = acc.stateAgeSeconds;
+      if (acc.responseTime !== undefined) b.responseTime = acc.responseTime;
       p.backends.push(b);
       p.seconds = Math.max(p.seconds, acc.seconds ?? 0);
     }

@@ -119,7 +119,8 @@ describe('presets: query mode', () => {
     );
     assert.equal(
       qs.health,
-      'sum by (proxy, server) (haproxy_server_status{state="UP"}) + 2 * sum by (proxy, server) (haproxy_server_status{state=~"MAINT|DRAIN|NOLB"})',
+      '(sum by (proxy, server) (haproxy_server_status{state="UP"}) + 2 * sum by (proxy, server) (haproxy_server_status{state=~"MAINT|DRAIN|NOLB"})) or ' +
+        '(max by (proxy, server) (haproxy_server_status{state=""} == bool 1) + 2 * max by (proxy, server) (haproxy_server_status{state=""} >= bool 2))',
     );
     assert.equal(qs.errors, 'sum by (proxy, server) (rate(haproxy_server_http_responses_total{code="5xx"}[1m]))');
     assert.equal(qs.queue, 'sum by (proxy, server) (haproxy_server_current_queue)');
@@ -127,8 +128,8 @@ describe('presets: query mode', () => {
   });
 
   it('nginx vts excludes the code="total" series', () => {
-    const qs = getPreset('nginx', { module: 'vts' }).queries(empty);
-    assert.match(qs.rate, /nginx_vts_upstream_requests_total\{code!="total"\}/);
+    const qs = getPreset('nginx', { flavour: 'vts' }).queries(empty);
+    assert.match(qs.rate, /nginx_vts_upstream_requests_total\{code!="total",/);
   });
 
   it('kubernetes joins CPU and capacity to the workload label', () => {
@@ -192,7 +193,7 @@ describe('presets: scrape extractors on fixtures', () => {
   });
 
   it('nginx vts: sums codes without the total series', () => {
-    const r = extract(getPreset('nginx', { module: 'vts' }), 'nginx-vts.txt');
+    const r = extract(getPreset('nginx', { flavour: 'vts' }), 'nginx-vts.txt');
     assert.equal(r.get('backend/10.0.0.1:80')!.requests, 1000);
     assert.equal(r.get('backend/10.0.0.1:80')!.errors, 20);
     assert.equal(r.get('backend/10.0.0.2:80')!.requests, 500);

@@ -235,6 +235,58 @@ describe('ScrapeSource against loopback servers', () => {
     assert.equal(backend(snap, 'p', 'x').count, 40);
   });
 
+  it('carries backup, state age, response time, sessions and limit into the snapshot (real 2.6 capture)', async () => {
+    srv.route('/hap-backup', text(() => fixture('haproxy-2.6-backup.txt')));
+    const clock = manualClock();
+    const src = make({
+      preset: getPreset('haproxy', { backupServers: ['be_app/bk1'] }),
+      targets: [{ url: `${srv.base}/hap-backup`, role: 'balancer' }],
+      clock,
+    });
+    await src.collect(0);
+    clock.advance(1_000);
+    const snap = await src.collect(1);
+    const s1 = backend(snap, 'be_app', 's1');
+    assert.equal(s1.sessionLimit, 30);
+    assert.equal(s1.sessions, 0);
+    assert.equal(s1.stateAgeSeconds, 2);
+    assert.equal(s1.responseTime, 0);
+    assert.equal(s1.backup, undefined);
+    assert.equal(backend(snap, 'be_app', 'bk1').backup, true);
+    assert.equal(backend(snap, 'be_app', 's2').sessionLimit, undefined);
+  });
+
+  it('several balancers: sessions and limits add up, youngest state age and slowest response win', async () => {
+    const lb = (sessions: number, limit: number, age: number, rt: number, backup: number) => () =>
+      [
+        `haproxy_server_sessions_total{proxy="p",server="x"} 5`,
+        `haproxy_server_current_sessions{proxy="p",server="x"} ${sessions}`,
+        `haproxy_server_limit_sessions{proxy="p",server="x"} ${limit}`,
+        `haproxy_server_check_last_change_seconds{proxy="p",server="x"} ${age}`,
+        `haproxy_server_response_time_average_seconds{proxy="p",server="x"} ${rt}`,
+        `haproxy_server_backup{proxy="p",server="x"} ${backup}`,
+        '',
+      ].join('\n');
+    srv.route('/strain-a', text(lb(4, 10, 300, 0.1, 0)));
+    srv.route('/strain-b', text(lb(6, 20, 30, 0.5, 1)));
+    const clock = manualClock();
+    const src = make({
+      preset: getPreset('haproxy'),
+      targets: [
+        { url: `${srv.base}/strain-a`, role: 'balancer' },
+        { url: `${srv.base}/strain-b`, role: 'balancer' },
+      ],
+      clock,
+    });
+    await src.collect(0);
+    clock.advance(1_000);
+    const x = backend(await src.collect(0), 'p', 'x');
+    assert.deepEqual(
+      { s: x.sessions, l: x.sessionLimit, a: x.stateAgeSeconds, r: x.responseTime, b: x.backup },
+      { s: 10, l: 30, a: 30, r: 0.5, b: true },
+    );
+  });
+
   it('HTTP 500 -> source-http naming the target without credentials', async () => {
     srv.route('/500', (_req, res) => res.writeHead(500).end('boom'));
     const src = make({

@@ -50,7 +50,7 @@ export function analysePool(
     ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, h, now, opts, target)
     : null;
 
-  const decision = decide(p, skew, cpu, capacity, forecast, h, opts);
+  const decision = decide(p, skew, cpu, capacity, forecast, h, opts, now);
   const { backends, hot, starved } = backendStats(p);
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
     const name = String(sample.backends[capacity.overweighted]!.backend);
@@ -72,6 +72,7 @@ export function analysePool(
     unweighted: p.unweighted,
     hot,
     starved,
+    ...(decision.dataGap ? { dataGap: true } : {}),
     stats: skew.stats,
     cpu: cpu.stats,
     forecast,
