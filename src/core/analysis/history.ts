@@ -17,8 +17,12 @@
 
 import type { PoolHistory, PoolSample } from '../types.js';
 import type { AnalysisOptions } from './options.js';
-import { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './sanitise.js';
+import * as sanitise from './sanitise.js';
 import { assumedCapacity, typicalUpWeight } from './assumed-capacity.js';
+
+// Module-local copies (tsx compiles imported bindings to getter calls; pointOf runs per backend).
+const { MAX_PLAUSIBLE, MIN_NONZERO } = sanitise;
+const nonNegOrMissing = sanitise.nonNegOrMissing;
 
 /** Marks an unknown utilisation (JSON has no NaN; a number keeps arrays all-double in V8). */
 export const UNKNOWN = -1;

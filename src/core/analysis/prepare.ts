@@ -13,9 +13,14 @@
 import type { Health, PoolHistory, PoolSample } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { Scratch } from './scratch.js';
-import { nonNegOrMissing, positiveOr } from './sanitise.js';
+import * as sanitise from './sanitise.js';
 import { assumedCapacity, typicalUpWeight } from './assumed-capacity.js';
-import { columnOf, downSince } from './history.js';
+import { downSince } from './history.js';
+
+// Module-local copies: tsx compiles calls to imported bindings into getter
+// calls, which the per-backend loop below would pay on every value (see LAYOUT).
+const nonNegOrMissing = sanitise.nonNegOrMissing;
+const positiveOr = sanitise.positiveOr;
 
 export { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './sanitise.js';
 
@@ -163,7 +168,7 @@ export function preparePool(sample: PoolSample, opts: AnalysisOptions, history?:
       backups.push(String(b.backend));
       continue;
     }
-    if (isWarming(b.stateAgeSeconds, window, recent, history_, String(b.backend), i)) {
+    if ((recent !== null || b.stateAgeSeconds !== undefined) && isWarming(b.stateAgeSeconds, window, recent, history_, String(b.backend), i)) {
       if (warming === NO_NAMES) warming = [];
       warming.push(String(b.backend));
       continue;
@@ -232,7 +237,9 @@ export function preparePool(sample: PoolSample, opts: AnalysisOptions, history?:
 function isWarming(age: unknown, window: number, recent: Uint8Array | null, history: PoolHistory | undefined, name: string, i: number): boolean {
   if (typeof age === 'number' && age >= 0 && age < Infinity) return age < window;
   if (recent === null || history === undefined) return false;
-  const column = columnOf(history, name, i);
+  // Columns follow the sample's order in the usual case: try i first.
+  const names = history.names;
+  const column = i < names.length && names[i] === name ? i : names.indexOf(name);
   // Absent from the history's columns while it has points in the window: it joined.
   return column < 0 ? true : recent[column] === 1;
 }
