@@ -129,7 +129,11 @@ export interface PoolStats {
   readonly maxDeviationPp: number;
   /** G statistic of observed counts against expected shares. */
   readonly gStatistic: number;
-  /** p-value of the G-test (chi-square, n-1 degrees of freedom). 1 when untestable. */
+  /**
+   * p-value of the G-test (chi-square, n-1 degrees of freedom); below 5
+   * expected requests per backend, the Bonferroni bound over exact binomial
+   * per-backend tests (docs/statistics.md §4). 1 when untestable.
+   */
   readonly pValue: number;
   /** Requests in the window the test was based on. */
   readonly volume: number;
@@ -175,6 +179,16 @@ export interface PoolVerdict {
    * compatibility; the core always sets it.
    */
   readonly missing?: readonly string[];
+  /**
+   * Up backends that came up within the rate window (slow start): left out of
+   * the expected distribution and the tests, so neither they nor their peers
+   * are judged skewed for it. Optional for compatibility; the core sets it.
+   */
+  readonly warming?: readonly string[];
+  /** Up backup servers standing by while a primary is up: no expected share. */
+  readonly backups?: readonly string[];
+  /** Up backends without a weight while their peers have one: not judged (never assumed equal). */
+  readonly unweighted?: readonly string[];
   readonly hot: readonly string[];
   readonly starved: readonly string[];
   /**
