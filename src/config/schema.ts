@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { duration, positiveDuration, size, regex, httpUrl, labelName, httpClient } from './fields.js';
 import { ruleSchema } from './rules.js';
+import { parseShard } from '../core/shard.js';
 
 export const PRESET_IDS = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes', 'custom'] as const;
 
@@ -198,6 +199,8 @@ export const configSchema = z.strictObject({
     })
     .default({ initial_backoff: 1000, max_backoff: 300_000, max_age: 86_400_000 }),
   silences: z.array(silence).default([]),
+  /** "i/n": this replica evaluates only the pools whose stable hash falls in shard i of n (see docs/scaling.md). */
+  shard: z.string().refine((v) => parseShard(v) !== null, 'expected i/n with 0 <= i < n, e.g. 0/2').optional(),
   declared: declared.prefault({}),
   remediate: remediate.prefault({}),
   links: z
