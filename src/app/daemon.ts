@@ -12,7 +12,7 @@ import { Outbox, type DeliverySummary, type OutboxOptions } from '../notify/outb
 import type { Notifier } from '../notify/notifier.js';
 import type { Source } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
-import { STATE_VERSION } from '../state/store.js';
+import { RawJson, STATE_VERSION } from '../state/store.js';
 import type { SkewwatchMetrics } from '../http/metrics.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
@@ -194,7 +194,7 @@ export class Daemon {
         version: STATE_VERSION,
         savedAt: this.opts.clock.now(),
         evaluator: this.evaluator,
-        outbox: this.outboxImpl.toJSON(),
+        outbox: new RawJson(this.outboxImpl.toJSONText()),
         histories: Object.fromEntries(this.histories),
       });
     } catch (e) {

@@ -5,6 +5,7 @@
 // Integrations add their extras through `adjust` (PagerDuty: back off on 429
 // even without Retry-After). Every message leaving this file is redacted.
 
+import type { Readable } from 'node:stream';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { redactText, registerSecret } from '../util/redact.js';
 import { SkewwatchError } from '../util/errors.js';
@@ -127,7 +128,12 @@ export interface PostJsonRequest {
   readonly classify?: ClassifyOptions;
 }
 
-const MAX_RESPONSE_BYTES = 256 * 1024;
+/**
+ * Bytes of a response body read at most. The status decides delivery; the
+ * body only explains an error, so a longer one is cut, never a failure (a 2xx
+ * with a huge body is delivered; reading stops at the cap).
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /** POST a JSON body and classify the outcome. Never throws. */
 export async function postJson(req: PostJsonRequest): Promise<SendResult> {
@@ -140,10 +146,11 @@ export async function postJson(req: PostJsonRequest): Promise<SendResult> {
     signal,
     headers: { 'Content-Type': 'application/json', 'User-Agent': 'skewwatch', ...req.headers },
     validateStatus: () => true,
-    responseType: 'text',
-    transformResponse: (x: unknown) => x,
+    // A stream, so that the body is read only up to MAX_RESPONSE_BYTES and
+    // axios' maxContentLength (which fails the whole request) never applies.
+    responseType: 'stream',
+    decompress: true,
     maxRedirects: 0,
-    maxContentLength: MAX_RESPONSE_BYTES,
     ...(req.auth ? { auth: { username: req.auth.username, password: req.auth.password } } : {}),
   };
   try {
@@ -152,11 +159,37 @@ export async function postJson(req: PostJsonRequest): Promise<SendResult> {
     for (const [k, v] of Object.entries(res.headers ?? {})) {
       headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined || v === null ? undefined : String(v);
     }
-    const body = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? '' : JSON.stringify(res.data);
+    const ok = res.status >= 200 && res.status <= 299;
+    // Read (at most the cap) even for a 2xx so the connection can be reused;
+    // a 2xx is delivered whatever its body says or weighs.
+    const text = await readCapped(res.data as Readable | undefined, MAX_RESPONSE_BYTES, signal);
+    const body = ok ? '' : text;
     return classifyResponse(req.sink, { status: res.status, headers, body }, req.now(), req.classify);
   } catch (err) {
     return classifyError(req.sink, err, req.signal, req.timeoutMs);
   }
+}
+
+/** Up to `max` bytes of a body as text; the rest is not read (the socket is closed). Never throws. */
+async function readCapped(stream: Readable | undefined, max: number, signal: AbortSignal): Promise<string> {
+  if (!stream || typeof stream.on !== 'function') return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      if (signal.aborted) break;
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(b.subarray(0, max - size));
+      size += Math.min(b.length, max - size);
+      if (size >= max) break;
+    }
+  } catch {
+    /* a body cut short still has a status: keep what arrived */
+  } finally {
+    // Stop reading what is left beyond the cap (no-op once the body has ended).
+    if (!stream.readableEnded) stream.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parse a URL option or throw a message that does not contain the URL (it may hold a secret). */

@@ -10,7 +10,8 @@ export { renderSlackMessage, allBlocks, SLACK_LIMITS, type SlackMessage, type Sl
 export { PagerDutyNotifier, renderPagerDutyEvent, PAGERDUTY_URLS, PAGERDUTY_LIMITS, PAGERDUTY_DEFAULT_RATE_LIMIT, type PagerDutyOptions, type PagerDutyEvent } from './pagerduty.js';
 export { AlertmanagerNotifier, renderAlertmanagerAlerts, DEDUP_LABEL, type AlertmanagerOptions, type PostableAlert } from './alertmanager.js';
 export { WebhookNotifier, type WebhookOptions, type WebhookEnvelope } from './webhook.js';
-export { Outbox } from './outbox.js';
+export { Outbox, DEFAULT_MAX_BYTES, DEFAULT_SINK_CONCURRENCY, MAX_SENDS_PER_ROUND } from './outbox.js';
+export { compactVerdict, selectListed, DEFAULT_LISTED_BACKENDS, type VerdictListing } from './compact-verdict.js';
 export type { OutboxEntry, OutboxState, DoneRecord, DeliveryOutcome, DeliveryResult, DeliverySummary, OutboxOptions, EnqueueResult } from './outbox.js';
 export { backoffDelay, TokenBucket, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 export { DeliveryLoop, type DeliveryLoopOptions } from './dispatcher.js';

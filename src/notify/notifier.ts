@@ -34,6 +34,10 @@ export interface Notifier {
   readonly name: string;
   /** Optional default rate limit (Slack: about 1 message per second per webhook). */
   readonly rateLimit?: RateLimit;
+  /** Backend rows this sink renders at most: the outbox keeps that many of a verdict (compact-verdict.ts). */
+  readonly backendRows?: number;
+  /** Sends in flight at once (different alerts); default DEFAULT_SINK_CONCURRENCY (4). */
+  readonly concurrency?: number;
   send(n: Notification, signal: AbortSignal): Promise<SendResult>;
 }
 

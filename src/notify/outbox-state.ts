@@ -5,6 +5,7 @@
 
 import { SkewwatchError } from '../util/errors.js';
 import { notificationProblem, type Notification } from '../core/alerting/notification.js';
+import { listingProblem } from './compact-verdict.js';
 
 export interface OutboxEntry {
   readonly notification: Notification;
@@ -19,7 +20,7 @@ export interface OutboxEntry {
   lastStatus?: number;
   /** When the entry entered the outbox; maxAge counts from here. */
   readonly enqueuedAt: number;
-  /** Global enqueue order; per sink and dedup key, lower seq is sent first. */
+  /** Global enqueue order; per sink and dedup key (a lane), lower seq is sent first. */
   readonly seq: number;
 }
 
@@ -38,6 +39,8 @@ export interface OutboxState {
   readonly seq: number;
   readonly entries: readonly OutboxEntry[];
   readonly done: readonly DoneRecord[];
+  /** Sinks that asked us to wait (Retry-After), so a restart keeps honouring it. */
+  readonly sinks?: Readonly<Record<string, { readonly pausedUntil: number }>>;
 }
 
 const DONE_OUTCOMES: readonly string[] = ['sent', 'failed_final', 'dropped_expired', 'dropped_overflow', 'superseded'];
@@ -63,6 +66,8 @@ export function parseOutboxState(json: unknown): OutboxState {
     const x = e as Record<string, unknown>;
     const problem = notificationProblem(x.notification);
     if (problem) fail(`entries[${i}].notification: ${problem}`);
+    const listing = listingProblem((x.notification as { verdict?: unknown }).verdict);
+    if (listing) fail(`entries[${i}].notification: ${listing}`);
     if (typeof x.sink !== 'string' || x.sink === '') fail(`entries[${i}].sink must be a non-empty string`);
     for (const k of ['attempts', 'nextAttemptAt', 'enqueuedAt', 'seq'] as const) {
       if (!finite(x[k])) fail(`entries[${i}].${k} must be a number`);
@@ -90,7 +95,17 @@ export function parseOutboxState(json: unknown): OutboxState {
     if (typeof x.outcome !== 'string' || !DONE_OUTCOMES.includes(x.outcome)) fail(`done[${i}].outcome is invalid`);
     return { id: x.id, sink: x.sink, at: x.at, outcome: x.outcome as DoneOutcome };
   });
-  return { version: 1, seq: s.seq, entries, done };
+  let sinks: Record<string, { pausedUntil: number }> | undefined;
+  if (s.sinks !== undefined) {
+    if (typeof s.sinks !== 'object' || s.sinks === null || Array.isArray(s.sinks)) fail('sinks must be an object');
+    sinks = {};
+    for (const [name, p] of Object.entries(s.sinks as Record<string, unknown>)) {
+      const x = p as Record<string, unknown> | null;
+      if (typeof x !== 'object' || x === null || !finite(x.pausedUntil)) fail(`sinks.${name}.pausedUntil must be a number`);
+      sinks[name] = { pausedUntil: x.pausedUntil };
+    }
+  }
+  return { version: 1, seq: s.seq, entries, done, ...(sinks ? { sinks } : {}) };
 }
 
 function safeParse(text: string): unknown {

@@ -31,7 +31,7 @@ export interface DeliverySummary {
   readonly dropped_expired: number;
   readonly dropped_overflow: number;
   readonly superseded: number;
-  /** Due entries left waiting for the rate limit, a sink-wide pause or an earlier entry. */
+  /** Due lane heads left waiting for the rate limit, a Retry-After pause, the per-round cap or an abort. */
   readonly deferred: number;
   readonly results: readonly DeliveryResult[];
 }
@@ -45,10 +45,20 @@ export interface OutboxOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Per-sink token buckets; null disables a notifier's default. */
   readonly rateLimits?: Readonly<Record<string, RateLimit | null>>;
+  /** Per-sink limit of sends in flight at once (different dedup keys); overrides the notifier's. */
+  readonly concurrency?: Readonly<Record<string, number>>;
   /** Called for every outcome (count them with prom-client). Exceptions are ignored. */
   readonly onResult?: (r: DeliveryResult) => void;
   /** Queue bound; beyond it the oldest entries are dropped (repeats first). Default 10000. */
   readonly maxEntries?: number;
+  /**
+   * Byte bound of the queued entries (their JSON in the state file). Beyond
+   * it, as beyond maxEntries, the oldest repeat, else the oldest entry, is
+   * dropped. Default 16 MiB (DEFAULT_MAX_BYTES).
+   */
+  readonly maxBytes?: number;
+  /** Up backends kept per stored verdict; default the most any notifier renders, at least 50. */
+  readonly listedBackends?: number;
   /** How long finished (id, sink) pairs are remembered to ignore re-enqueues. Default retry.maxAgeMs. */
   readonly doneRetentionMs?: number;
 }

@@ -3,44 +3,49 @@
 // successful send (recorded as done), a final failure, or maxAge. Time comes
 // from the injected clock; nothing here sleeps.
 //
-// Per sink and dedup key, entries go out in enqueue order: a resolve is never
-// sent before its trigger. A newer 'repeat' or a 'resolve' supersedes queued
-// 'repeat's for the same key and sink (only the latest reminder matters).
+// Retries are per dedup key, as Alertmanager retries each aggregation group
+// on its own: a notification that keeps failing (a receiver that 500s on one
+// payload, a body that times out) backs off alone while the other alerts on
+// the same sink go out. Within one (sink, dedup key) lane entries go out in
+// enqueue order, one at a time: a resolve is never sent before its trigger.
+// A newer 'repeat' or a 'resolve' supersedes queued 'repeat's of the same lane.
+// The sink as a whole waits only when the receiver says so (Retry-After), for
+// its rate limit, or for its concurrency limit.
+//
+// Files: outbox-queue.ts (lanes, entry texts, bytes), sink-delivery.ts (one
+// sink's workers, back-off), outbox-done.ts (finished pairs), outbox-state.ts
+// (persisted form and its validation), compact-verdict.ts (what is stored).
 
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { errorMessage, SkewwatchError } from '../util/errors.js';
-import { redactText } from '../util/redact.js';
 import type { Notification } from '../core/alerting/notification.js';
-import type { Notifier, SendResult } from './notifier.js';
 import type { DeliveryOutcome, DeliveryResult, DeliverySummary, EnqueueResult, OutboxOptions } from './outbox-types.js';
-import { backoffDelay, checkRetryPolicy, DEFAULT_RETRY_POLICY, TokenBucket, type RetryPolicy } from './retry.js';
-import { cloneEntry, parseOutboxState, type DoneOutcome, type DoneRecord, type OutboxEntry, type OutboxState } from './outbox-state.js';
+import { checkRetryPolicy, DEFAULT_RETRY_POLICY, TokenBucket, type RetryPolicy } from './retry.js';
+import { DEFAULT_LISTED_BACKENDS } from './compact-verdict.js';
+import { cloneEntry, parseOutboxState, type DoneOutcome, type OutboxEntry, type OutboxState } from './outbox-state.js';
+import { OutboxQueue } from './outbox-queue.js';
+import { DoneLog } from './outbox-done.js';
+import { base, SinkDelivery, type DeliveryContext } from './sink-delivery.js';
 
 export type { OutboxEntry, OutboxState, DoneRecord } from './outbox-state.js';
 export type { DeliveryOutcome, DeliveryResult, DeliverySummary, OutboxOptions, EnqueueResult } from './outbox-types.js';
+export { MAX_SENDS_PER_ROUND } from './sink-delivery.js';
 
-interface SinkRuntime {
-  readonly notifier: Notifier;
-  readonly bucket: TokenBucket | null;
-  pausedUntil: number;
-  /** Last failure signature, to log on change instead of on every retry. */
-  failing: string | null;
-}
-
-const MAX_DONE = 20_000;
+/** Sends in flight at once per sink unless the notifier or the options say otherwise. */
+export const DEFAULT_SINK_CONCURRENCY = 4;
+/** Default byte bound of the queued entries (their JSON in the state file). */
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
 export class Outbox {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
-  private readonly random: () => number;
-  private readonly policy: RetryPolicy;
   private readonly onResult: ((r: DeliveryResult) => void) | undefined;
   private readonly maxEntries: number;
-  private readonly doneRetentionMs: number;
-  private readonly sinks = new Map<string, SinkRuntime>();
-  private entries: OutboxEntry[] = [];
-  private done = new Map<string, DoneRecord>();
+  private readonly maxBytes: number;
+  private readonly sinks = new Map<string, SinkDelivery>();
+  private readonly queue: OutboxQueue;
+  private readonly done: DoneLog;
   private seq = 0;
   private readonly inFlight = new Set<OutboxEntry>();
   private running: Promise<DeliverySummary> | null = null;
@@ -49,16 +54,26 @@ export class Outbox {
     if (!opts?.clock) throw new SkewwatchError('config', 'outbox: clock is required');
     this.clock = opts.clock;
     this.log = opts.logger;
-    this.random = opts.random ?? Math.random;
+    let policy: RetryPolicy;
     try {
-      this.policy = checkRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...opts.retry });
+      policy = checkRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...opts.retry });
     } catch (e) {
       throw new SkewwatchError('config', `outbox: ${errorMessage(e)}`);
     }
     this.onResult = opts.onResult;
     this.maxEntries = opts.maxEntries ?? 10_000;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new SkewwatchError('config', 'outbox: maxEntries must be a positive integer');
-    this.doneRetentionMs = opts.doneRetentionMs ?? this.policy.maxAgeMs;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 64 * 1024) throw new SkewwatchError('config', 'outbox: maxBytes must be an integer of at least 65536');
+    const ctx: DeliveryContext = {
+      clock: this.clock,
+      log: this.log,
+      random: opts.random ?? Math.random,
+      policy,
+      inFlight: this.inFlight,
+      finish: (e, outcome, results, extra) => this.finish(e, outcome, results, extra),
+      report: (results, r) => this.report(results, r),
+    };
     for (const n of opts.notifiers) {
       if (this.sinks.has(n.name)) throw new SkewwatchError('config', `outbox: duplicate sink name "${n.name}"`);
       const rl = opts.rateLimits && n.name in opts.rateLimits ? opts.rateLimits[n.name] : n.rateLimit;
@@ -70,16 +85,28 @@ export class Outbox {
           throw new SkewwatchError('config', `outbox: rate limit of sink "${n.name}": ${errorMessage(e)}`);
         }
       }
-      this.sinks.set(n.name, { notifier: n, bucket, pausedUntil: 0, failing: null });
+      const concurrency = opts.concurrency?.[n.name] ?? n.concurrency ?? DEFAULT_SINK_CONCURRENCY;
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+        throw new SkewwatchError('config', `outbox: concurrency of sink "${n.name}" must be an integer from 1 to 64`);
+      }
+      this.sinks.set(n.name, new SinkDelivery(n, bucket, concurrency, ctx));
     }
-    for (const k of Object.keys(opts.rateLimits ?? {})) {
-      if (!this.sinks.has(k)) throw new SkewwatchError('config', `outbox: rate limit for unknown sink "${k}"`);
+    for (const [what, rec] of [['rate limit', opts.rateLimits], ['concurrency', opts.concurrency]] as const) {
+      for (const k of Object.keys(rec ?? {})) if (!this.sinks.has(k)) throw new SkewwatchError('config', `outbox: ${what} for unknown sink "${k}"`);
     }
+    const listed = opts.listedBackends ?? Math.max(DEFAULT_LISTED_BACKENDS, ...opts.notifiers.map((n) => n.backendRows ?? 0));
+    this.queue = new OutboxQueue(this.sinks.keys(), listed);
+    this.done = new DoneLog(opts.doneRetentionMs ?? policy.maxAgeMs, state?.done);
     if (state) {
       this.seq = state.seq;
-      this.entries = state.entries.map(cloneEntry);
-      for (const d of state.done) this.done.set(doneKey(d.id, d.sink), d);
-      this.seq = Math.max(this.seq, ...this.entries.map((e) => e.seq + 1));
+      for (const e of [...state.entries].sort((a, b) => a.seq - b.seq)) {
+        this.queue.add(e.notification, e);
+        this.seq = Math.max(this.seq, e.seq + 1);
+      }
+      for (const [name, p] of Object.entries(state.sinks ?? {})) {
+        const sink = this.sinks.get(name);
+        if (sink) sink.pausedUntil = p.pausedUntil;
+      }
     }
   }
 
@@ -89,21 +116,53 @@ export class Outbox {
   }
 
   toJSON(): OutboxState {
-    return {
-      version: 1,
-      seq: this.seq,
-      entries: this.entries.map(cloneEntry),
-      done: [...this.done.values()],
-    };
+    return { ...this.stateHead(), entries: [...this.queue.entries()].map(cloneEntry), done: this.done.list() };
+  }
+
+  /**
+   * The same as JSON.stringify(toJSON()), built from each entry's cached
+   * notification text: unchanged entries are not serialised again.
+   */
+  toJSONText(): string {
+    const entries: string[] = [];
+    for (const e of this.queue.entries()) {
+      const { notification: _n, ...rest } = e;
+      entries.push(`{"notification":${this.queue.text(e)},${JSON.stringify(rest).slice(1)}`);
+    }
+    const head = this.stateHead();
+    const sinks = head.sinks ? `,"sinks":${JSON.stringify(head.sinks)}` : '';
+    return `{"version":1,"seq":${this.seq},"entries":[${entries.join(',')}],"done":[${this.done.jsonTexts().join(',')}]${sinks}}`;
+  }
+
+  private stateHead(): Pick<OutboxState, 'version' | 'seq' | 'sinks'> {
+    const sinks: Record<string, { pausedUntil: number }> = {};
+    for (const [name, s] of this.sinks) if (s.pausedUntil > this.clock.now()) sinks[name] = { pausedUntil: s.pausedUntil };
+    return { version: 1, seq: this.seq, ...(Object.keys(sinks).length ? { sinks } : {}) };
+  }
+
+  /** Bytes the queued entries take in the state file (about; the bound counts this). */
+  get bytes(): number {
+    return this.queue.bytes;
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.queue.size;
   }
 
   /** Copies of the queued entries, in enqueue order. */
   list(sink?: string): OutboxEntry[] {
-    return this.entries.filter((e) => sink === undefined || e.sink === sink).map(cloneEntry);
+    return [...this.queue.entries()].filter((e) => sink === undefined || e.sink === sink).map(cloneEntry);
+  }
+
+  /** Queued entries per configured sink (for the pending gauge; no copies). */
+  pendingBySink(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of this.sinks.keys()) {
+      let n = 0;
+      for (const lane of this.queue.lanes(name).values()) n += lane.length;
+      out[name] = n;
+    }
+    return out;
   }
 
   /** The sink names this outbox delivers to. */
@@ -121,39 +180,47 @@ export class Outbox {
     const queued: string[] = [];
     const duplicate: string[] = [];
     for (const sink of new Set(sinks)) {
-      if (this.done.has(doneKey(n.id, sink)) || this.entries.some((e) => e.sink === sink && e.notification.id === n.id)) {
+      if (this.done.has(n.id, sink) || this.queue.has(n.id, sink)) {
         duplicate.push(sink);
         continue;
       }
       if (n.kind === 'repeat' || n.kind === 'resolve') this.supersedeRepeats(sink, n.dedupKey);
-      this.entries.push({ notification: n, sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ });
+      this.queue.add(n, { sink, attempts: 0, nextAttemptAt: now, enqueuedAt: now, seq: this.seq++ });
       queued.push(sink);
     }
     this.enforceBound();
     return { queued, duplicate };
   }
 
-  /** Earliest time worth calling deliverDue again, or undefined when empty. */
+  /**
+   * Earliest time worth calling deliverDue again, or undefined when empty.
+   * Only the head of each lane counts (the entries behind it wait for it, not
+   * for the clock), so a loop sleeping until then never spins.
+   */
   nextDueAt(): number | undefined {
     const now = this.clock.now();
+    if (this.queue.hasOrphans()) return now;
     let min: number | undefined;
-    for (const e of this.entries) {
-      const rt = this.sinks.get(e.sink);
-      let t = e.nextAttemptAt;
-      if (rt) {
-        t = Math.max(t, rt.pausedUntil);
-        if (rt.bucket && t <= now) t = Math.max(t, rt.bucket.nextAvailableAt(now));
+    for (const [name, sink] of this.sinks) {
+      let headMin: number | undefined;
+      for (const lane of this.queue.lanes(name).values()) {
+        const head = lane[0]!;
+        if (this.inFlight.has(head)) continue;
+        if (headMin === undefined || head.nextAttemptAt < headMin) headMin = head.nextAttemptAt;
       }
+      if (headMin === undefined) continue;
+      const t = sink.dueAt(headMin, now);
       if (min === undefined || t < min) min = t;
     }
     return min;
   }
 
   /**
-   * Send every due entry once through its notifier. Sinks run concurrently,
-   * entries of one sink one at a time in order. A retryable failure pauses
-   * that sink for the rest of the round (it is probably down). When `signal`
-   * aborts, no new sends start and interrupted ones stay queued unchanged.
+   * Send every due lane head once through its notifier (and the entries that
+   * become heads once their predecessor is sent). Sinks run concurrently;
+   * within a sink up to its concurrency limit of lanes at once, oldest first.
+   * A retryable failure backs off that lane only. When `signal` aborts, no
+   * new sends start and interrupted ones stay queued unchanged.
    */
   deliverDue(now: number = this.clock.now(), signal: AbortSignal = new AbortController().signal): Promise<DeliverySummary> {
     if (this.running) return this.running;
@@ -165,24 +232,10 @@ export class Outbox {
 
   private async round(now: number, signal: AbortSignal): Promise<DeliverySummary> {
     const results: DeliveryResult[] = [];
-    let deferred = 0;
-    this.pruneDone(now);
+    this.done.prune(now);
     // Entries for sinks that are no longer configured (config changed across a restart).
-    for (const e of [...this.entries]) {
-      if (!this.sinks.has(e.sink)) this.finish(e, 'failed_final', results, { message: `sink "${e.sink}" is not configured` });
-    }
-    const bySink = new Map<string, OutboxEntry[]>();
-    for (const e of this.entries) {
-      if (this.inFlight.has(e)) continue;
-      const list = bySink.get(e.sink) ?? [];
-      list.push(e);
-      bySink.set(e.sink, list);
-    }
-    await Promise.all(
-      [...bySink.entries()].map(async ([sink, list]) => {
-        deferred += await this.deliverSink(this.sinks.get(sink)!, list.sort((a, b) => a.seq - b.seq), now, signal, results);
-      }),
-    );
+    for (const e of this.queue.takeOrphans()) this.finish(e, 'failed_final', results, { message: `sink "${e.sink}" is not configured` });
+    const deferred = await Promise.all([...this.sinks].map(([name, sink]) => sink.deliver(this.queue.lanes(name), now, signal, results)));
     const count = (o: DeliveryOutcome) => results.filter((r) => r.outcome === o).length;
     return {
       sent: count('sent'),
@@ -191,121 +244,14 @@ export class Outbox {
       dropped_expired: count('dropped_expired'),
       dropped_overflow: count('dropped_overflow'),
       superseded: count('superseded'),
-      deferred,
+      deferred: deferred.reduce((a, b) => a + b, 0),
       results,
     };
   }
 
-  private async deliverSink(rt: SinkRuntime, list: OutboxEntry[], now: number, signal: AbortSignal, results: DeliveryResult[]): Promise<number> {
-    const blocked = new Set<string>();
-    let deferred = 0;
-    let halted = false;
-    for (const e of list) {
-      const key = e.notification.dedupKey;
-      if (e.nextAttemptAt > now) {
-        blocked.add(key);
-        continue;
-      }
-      if (this.clock.now() - e.enqueuedAt > this.policy.maxAgeMs) {
-        this.finish(e, 'dropped_expired', results, { message: `gave up after ${e.attempts} attempts: ${e.lastError ?? 'never sent'}` });
-        continue;
-      }
-      if (halted || signal.aborted || blocked.has(key)) {
-        deferred++;
-        blocked.add(key);
-        continue;
-      }
-      const t = this.clock.now();
-      if (rt.pausedUntil > t || (rt.bucket && !rt.bucket.take(t))) {
-        deferred++;
-        blocked.add(key);
-        halted = true;
-        continue;
-      }
-      const res = await this.attempt(rt.notifier, e, signal);
-      if (res.ok) {
-        this.finish(e, 'sent', results, {});
-        if (rt.failing !== null) {
-          this.log?.info({ sink: rt.notifier.name }, 'notification delivery recovered');
-          rt.failing = null;
-        }
-        continue;
-      }
-      if (res.aborted) {
-        // Shutdown, not a failure: leave the entry exactly as it was.
-        deferred++;
-        halted = true;
-        continue;
-      }
-      const message = redactText(res.message);
-      if (!res.retryable) {
-        this.finish(e, 'failed_final', results, { message, ...(res.status !== undefined ? { status: res.status } : {}) });
-        this.log?.error(
-          { sink: rt.notifier.name, notificationId: e.notification.id, dedupKey: e.notification.dedupKey, status: res.status, error: message },
-          'notification dropped: final failure',
-        );
-        continue;
-      }
-      this.scheduleRetry(rt, e, res, message, results);
-      blocked.add(key);
-      halted = true;
-    }
-    return deferred;
-  }
-
-  private async attempt(notifier: Notifier, e: OutboxEntry, signal: AbortSignal): Promise<SendResult> {
-    this.inFlight.add(e);
-    const startedAt = this.clock.now();
-    try {
-      const r = await notifier.send(e.notification, signal);
-      if (r.ok || !r.aborted) e.firstAttemptAt ??= startedAt;
-      return r;
-    } catch (err) {
-      // A notifier should not throw; if one does, treat it as transient.
-      if (signal.aborted) return { ok: false, retryable: true, aborted: true, message: `${notifier.name}: aborted` };
-      e.firstAttemptAt ??= startedAt;
-      return { ok: false, retryable: true, message: redactText(`${notifier.name}: ${errorMessage(err)}`) };
-    } finally {
-      this.inFlight.delete(e);
-    }
-  }
-
-  private scheduleRetry(rt: SinkRuntime, e: OutboxEntry, res: Extract<SendResult, { ok: false }>, message: string, results: DeliveryResult[]): void {
-    const t = this.clock.now();
-    e.attempts += 1;
-    e.lastError = message;
-    if (res.status !== undefined) e.lastStatus = res.status;
-    else delete e.lastStatus;
-    if (t - e.enqueuedAt >= this.policy.maxAgeMs) {
-      this.finish(e, 'dropped_expired', results, { message: `gave up after ${e.attempts} attempts: ${message}` });
-      return;
-    }
-    const delay = backoffDelay(e.attempts, this.policy, this.random, res.retryAfterMs);
-    // One last attempt at the deadline rather than silently skipping it.
-    e.nextAttemptAt = Math.min(t + delay, e.enqueuedAt + this.policy.maxAgeMs);
-    // The sink is probably down (or throttling us): hold all its entries until
-    // this one's next attempt, so a dead receiver sees one probe per back-off
-    // interval instead of one request per queued notification.
-    rt.pausedUntil = Math.max(rt.pausedUntil, e.nextAttemptAt);
-    const signature = `${res.status ?? 'net'} ${message}`;
-    if (rt.failing !== signature) {
-      rt.failing = signature;
-      this.log?.warn({ sink: rt.notifier.name, status: res.status, attempts: e.attempts, retryInMs: e.nextAttemptAt - t, error: message }, 'notification delivery failing, will retry');
-    }
-    this.report(results, {
-      ...base(e),
-      outcome: 'retry',
-      message,
-      retryInMs: e.nextAttemptAt - t,
-      ...(res.status !== undefined ? { status: res.status } : {}),
-    });
-  }
-
   private finish(e: OutboxEntry, outcome: DoneOutcome, results: DeliveryResult[] | null, extra: { message?: string; status?: number }): void {
-    const i = this.entries.indexOf(e);
-    if (i >= 0) this.entries.splice(i, 1);
-    const at = this.clock.now();
-    this.done.set(doneKey(e.notification.id, e.sink), { id: e.notification.id, sink: e.sink, at, outcome });
+    this.queue.remove(e);
+    this.done.record(e.notification.id, e.sink, this.clock.now(), outcome);
     if (outcome === 'dropped_expired') {
       this.log?.error({ sink: e.sink, notificationId: e.notification.id, attempts: e.attempts, error: extra.message }, 'notification dropped: gave up after maxAge');
     }
@@ -322,37 +268,38 @@ export class Outbox {
   }
 
   private supersedeRepeats(sink: string, dedupKey: string): void {
-    for (const e of [...this.entries]) {
-      if (e.sink === sink && e.notification.dedupKey === dedupKey && e.notification.kind === 'repeat' && !this.inFlight.has(e)) {
+    for (const e of [...(this.queue.lanes(sink).get(dedupKey) ?? [])]) {
+      if (e.notification.kind === 'repeat' && !this.inFlight.has(e)) {
         this.finish(e, 'superseded', null, { message: 'a newer notification for the same alert replaced it' });
       }
     }
   }
 
+  /**
+   * Entries and bytes are bounded. Over either bound the oldest repeat goes
+   * first (a later reminder or the resolve says the same), then the oldest
+   * entry; each drop is reported (dropped_overflow) and logged, never silent.
+   */
   private enforceBound(): void {
-    while (this.entries.length > this.maxEntries) {
-      const victim = this.entries.find((e) => e.notification.kind === 'repeat' && !this.inFlight.has(e)) ?? this.entries.find((e) => !this.inFlight.has(e));
+    while (this.queue.size > this.maxEntries || this.queue.bytes > this.maxBytes) {
+      let victim: OutboxEntry | undefined;
+      let oldest: OutboxEntry | undefined;
+      for (const e of this.queue.entries()) {
+        if (this.inFlight.has(e)) continue;
+        oldest ??= e;
+        if (e.notification.kind === 'repeat') {
+          victim = e;
+          break;
+        }
+      }
+      victim ??= oldest;
       if (!victim) return;
-      this.finish(victim, 'dropped_overflow', null, { message: `outbox holds more than ${this.maxEntries} entries` });
-      this.log?.error({ sink: victim.sink, notificationId: victim.notification.id }, 'notification dropped: outbox full');
+      const why = this.queue.size > this.maxEntries ? `outbox holds more than ${this.maxEntries} entries` : `outbox holds more than ${this.maxBytes} bytes`;
+      this.finish(victim, 'dropped_overflow', null, { message: why });
+      this.log?.error(
+        { sink: victim.sink, notificationId: victim.notification.id, dedupKey: victim.notification.dedupKey, kind: victim.notification.kind, entries: this.queue.size, bytes: this.queue.bytes, error: why },
+        'notification dropped: outbox full',
+      );
     }
   }
-
-  private pruneDone(now: number): void {
-    for (const [k, d] of this.done) {
-      if (now - d.at > this.doneRetentionMs) this.done.delete(k);
-    }
-    if (this.done.size > MAX_DONE) {
-      const sorted = [...this.done.entries()].sort((a, b) => a[1].at - b[1].at);
-      for (const [k] of sorted.slice(0, this.done.size - MAX_DONE)) this.done.delete(k);
-    }
-  }
-}
-
-function doneKey(id: string, sink: string): string {
-  return `${sink}\u0000${id}`;
-}
-
-function base(e: OutboxEntry): Pick<DeliveryResult, 'sink' | 'notificationId' | 'dedupKey' | 'kind' | 'attempts'> {
-  return { sink: e.sink, notificationId: e.notification.id, dedupKey: e.notification.dedupKey, kind: e.notification.kind, attempts: e.attempts };
 }

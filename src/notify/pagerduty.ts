@@ -14,7 +14,8 @@ import type { Notification } from '../core/alerting/notification.js';
 import { ruleTitle } from '../core/alerting/notification.js';
 import type { Notifier, RateLimit, SendResult } from './notifier.js';
 import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody, type HttpOutcome } from './http.js';
-import { expandTemplate, firingFor, forecastLine, formatDuration, prometheusGraphUrl, runbookUrl, selectBackends, truncate } from './format.js';
+import { expandTemplate, firingFor, forecastLine, formatDuration, prometheusGraphUrl, runbookUrl, truncate } from './format.js';
+import { selectListed } from './compact-verdict.js';
 
 export const PAGERDUTY_URLS = Object.freeze({
   us: 'https://events.pagerduty.com/v2/enqueue',
@@ -105,7 +106,7 @@ function customDetails(n: Notification, maxRows: number): Record<string, unknown
   };
   const v = n.verdict;
   if (!v) return d;
-  const sel = selectBackends(v, maxRows);
+  const sel = selectListed(v, maxRows);
   const fl = forecastLine(v);
   Object.assign(d, {
     explanation: v.explanation,
@@ -214,6 +215,7 @@ export function describePagerDutyBody(o: HttpOutcome): string {
 export class PagerDutyNotifier implements Notifier {
   readonly name: string;
   readonly rateLimit: RateLimit;
+  readonly backendRows: number;
   private readonly routingKey: string;
   private readonly url: string;
   private readonly clock: Clock;
@@ -247,6 +249,7 @@ export class PagerDutyNotifier implements Notifier {
     const rl = opts.rateLimit ?? PAGERDUTY_DEFAULT_RATE_LIMIT;
     if (!(rl.perSecond > 0) || !(rl.burst >= 1)) throw configError(`${this.name}: rateLimit needs perSecond > 0 and burst >= 1`);
     this.rateLimit = rl;
+    this.backendRows = rows;
     this.routingKey = opts.routingKey;
     this.url = opts.url ?? PAGERDUTY_URLS[opts.region ?? 'us'];
     this.clock = opts.clock;

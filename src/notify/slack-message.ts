@@ -17,10 +17,10 @@ import {
   pct,
   prometheusGraphUrl,
   runbookUrl,
-  selectBackends,
   shareBar,
   truncate,
 } from './format.js';
+import { selectListed } from './compact-verdict.js';
 
 export const SLACK_LIMITS = Object.freeze({
   blocks: 50,
@@ -122,7 +122,7 @@ const COLS = { name: 18, share: 6, expected: 6, ratio: 6, cpu: 5, queue: 6 } as 
 /** The per-backend table as code-block lines; shrinks the row count until it fits one section. */
 export function backendTable(v: PoolVerdict, maxRows: number, barWidth: number): { lines: string[]; notes: string[] } {
   for (let rows = Math.max(0, maxRows); rows >= 0; rows--) {
-    const sel = selectBackends(v, rows);
+    const sel = selectListed(v, rows);
     const scale = Math.max(1e-9, ...sel.rows.map((b) => Math.max(b.share, b.expectedShare)));
     const head =
       `${padEnd('backend', COLS.name)} ${padEnd('share (┃=exp)', barWidth)} ${padStart('share', COLS.share)} ` +
@@ -144,7 +144,7 @@ export function backendTable(v: PoolVerdict, maxRows: number, barWidth: number):
     }
     if (sel.unavailable.length > 0) {
       const shown = sel.unavailable.slice(0, 10).join(', ');
-      const more = sel.unavailable.length > 10 ? ` and ${sel.unavailable.length - 10} more` : '';
+      const more = sel.unavailableTotal > 10 ? ` and ${sel.unavailableTotal - 10} more` : '';
       notes.push(`Not serving: ${shown}${more}`);
     }
     const text = tableText(lines, notes);

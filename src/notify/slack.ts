@@ -30,6 +30,7 @@ export const SLACK_DEFAULT_RATE_LIMIT: RateLimit = Object.freeze({ perSecond: 1,
 export class SlackNotifier implements Notifier {
   readonly name: string;
   readonly rateLimit: RateLimit;
+  readonly backendRows: number;
   private readonly url: string;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
@@ -62,6 +63,7 @@ export class SlackNotifier implements Notifier {
     const rl = opts.rateLimit ?? SLACK_DEFAULT_RATE_LIMIT;
     if (!(rl.perSecond > 0) || !(rl.burst >= 1)) throw configError(`${this.name}: rateLimit needs perSecond > 0 and burst >= 1`);
     this.rateLimit = rl;
+    this.backendRows = rows;
     this.url = opts.webhookUrl;
     this.clock = opts.clock;
     this.timeoutMs = checkTimeout(this.name, opts.timeoutMs, 10_000);

@@ -117,10 +117,13 @@ describe('outbox: retries', () => {
     const n1 = new ScriptedNotifier('s', [r429]);
     const { outbox, clock } = setup([n1], { random: () => 0 });
     outbox.enqueue(notification({ dedupKey: 'a' }), ['s']);
-    outbox.enqueue(notification({ dedupKey: 'b' }), ['s']);
     await outbox.deliverDue();
-    assert.equal(n1.calls.length, 1, 'sink paused after 429, second entry waits');
-    clock.advance(29_999);
+    outbox.enqueue(notification({ dedupKey: 'b' }), ['s']);
+    clock.advance(1000);
+    const s0 = await outbox.deliverDue();
+    assert.equal(n1.calls.length, 1, 'sink paused after 429: another alert waits too');
+    assert.equal(s0.deferred, 1);
+    clock.advance(28_999);
     await outbox.deliverDue();
     assert.equal(n1.calls.length, 1);
     assert.equal(outbox.nextDueAt(), T0 + 30_000);
@@ -149,18 +152,38 @@ describe('outbox: retries', () => {
     }
   });
 
-  it('a down sink gets one probe per round, not one request per queued entry', async () => {
-    const n1 = new ScriptedNotifier('s', [fail500, fail500]);
-    const { outbox, clock } = setup([n1]);
+  it('a retryable failure backs off its own dedup key only; the other keys go out', async () => {
+    const n1 = new ScriptedNotifier('s', [fail500]);
+    const { outbox, clock } = setup([n1], { concurrency: { s: 1 } });
     for (const k of ['a', 'b', 'c']) outbox.enqueue(notification({ dedupKey: k }), ['s']);
     const s1 = await outbox.deliverDue();
-    assert.equal(n1.calls.length, 1);
-    assert.equal(s1.deferred, 2);
+    assert.deepEqual(n1.calls.map((n) => n.dedupKey), ['a', 'b', 'c']);
+    assert.deepEqual([s1.retry, s1.sent, s1.deferred], [1, 2, 0]);
+    assert.equal(outbox.nextDueAt(), T0 + 1000, 'the loop sleeps until the failed key is due');
     clock.advance(1000);
-    await outbox.deliverDue();
-    assert.equal(n1.calls.length, 2);
-    clock.advance(2000);
-    assert.equal((await outbox.deliverDue()).sent, 3);
+    assert.equal((await outbox.deliverDue()).sent, 1);
+    assert.equal(outbox.size, 0);
+  });
+
+  it('per-sink concurrency limit: never more sends in flight than allowed', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const slow: Notifier = {
+      name: 's',
+      concurrency: 3,
+      send: async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return { ok: true };
+      },
+    };
+    const { outbox } = setup([slow]);
+    for (let i = 0; i < 10; i++) outbox.enqueue(notification({ dedupKey: `k${i}` }), ['s']);
+    const s = await outbox.deliverDue();
+    assert.equal(s.sent, 10);
+    assert.equal(peak, 3);
   });
 
   it('final failure: dropped, reported once, logged once', async () => {
@@ -434,5 +457,34 @@ describe('outbox: abort and bounds', () => {
     assert.throws(() => new Outbox({ notifiers: [new ScriptedNotifier('a'), new ScriptedNotifier('a')], clock }), /duplicate sink name "a"/);
     assert.throws(() => new Outbox({ notifiers: [], clock, retry: { baseDelayMs: 0 } }), /retry policy/);
     assert.throws(() => new Outbox({ notifiers: [], clock, rateLimits: { x: null } }), /unknown sink "x"/);
+  });
+});
+
+describe('outbox: round cap and persisted pauses', () => {
+  it(`a round sends at most ${64} per sink; the rest stays due for the next round`, async () => {
+    const n1 = new ScriptedNotifier('s');
+    const { outbox, clock } = setup([n1]);
+    for (let i = 0; i < 100; i++) outbox.enqueue(notification({ dedupKey: `k${i}` }), ['s']);
+    const s = await outbox.deliverDue();
+    assert.equal(s.sent, 64);
+    assert.equal(s.deferred, 36);
+    assert.equal(outbox.nextDueAt(), clock.now());
+    assert.equal((await outbox.deliverDue()).sent, 36);
+  });
+
+  it('a Retry-After pause survives a restart', async () => {
+    const r429: SendResult = { ok: false, retryable: true, status: 429, retryAfterMs: 30_000, message: 'x: HTTP 429' };
+    const n1 = new ScriptedNotifier('s', [r429]);
+    const { outbox, clock } = setup([n1], { random: () => 0 });
+    outbox.enqueue(notification({ dedupKey: 'a' }), ['s']);
+    await outbox.deliverDue();
+    const n2 = new ScriptedNotifier('s');
+    const restored = Outbox.fromJSON(JSON.parse(outbox.toJSONText()), { notifiers: [n2], clock, random: () => 0 });
+    restored.enqueue(notification({ dedupKey: 'b' }), ['s']);
+    assert.equal(restored.nextDueAt(), T0 + 30_000);
+    await restored.deliverDue();
+    assert.equal(n2.calls.length, 0);
+    clock.advance(30_000);
+    assert.equal((await restored.deliverDue()).sent, 2);
   });
 });

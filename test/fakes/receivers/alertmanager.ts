@@ -4,7 +4,7 @@
 // API does: labels required, names [a-zA-Z_][a-zA-Z0-9_]*, startsAt before
 // endsAt). Keeps the latest version of each alert by label set.
 
-import { startReceiver, type Reply, type ReceiverBase } from './common.js';
+import { startReceiver, type ListenOptions, type Reply, type ReceiverBase } from './common.js';
 import { summarise } from './slack.js';
 
 export const alertmanagerReplies = {
@@ -50,7 +50,7 @@ export function alertProblem(a: unknown): string | null {
   return null;
 }
 
-export async function startAlertmanagerReceiver(): Promise<AlertmanagerReceiver> {
+export async function startAlertmanagerReceiver(opts: ListenOptions = {}): Promise<AlertmanagerReceiver> {
   const store = new Map<string, StoredAlert>();
   const base = await startReceiver('alertmanager', (ctx) => {
     if (ctx.path !== '/api/v2/alerts' || ctx.method !== 'POST') return { status: 404, body: '404 page not found' };
@@ -65,7 +65,7 @@ export async function startAlertmanagerReceiver(): Promise<AlertmanagerReceiver>
       store.set(fp, { ...a, posts: (prev?.posts ?? 0) + 1 });
     }
     return alertmanagerReplies.ok();
-  });
+  }, opts);
   return {
     ...base,
     url: base.baseUrl,

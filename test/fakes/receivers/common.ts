@@ -41,6 +41,13 @@ export interface ReceiverBase {
   readonly received: ReceivedRequest[];
   /** Queue one-shot replies for the next requests. */
   script(...replies: Reply[]): void;
+  /**
+   * A standing rule: every request `match`ing gets `reply` until clearRules()
+   * (a receiver that fails on one payload only: 500 for one alert, a hang for
+   * one body). Scripted replies still come first.
+   */
+  failWhen(match: (ctx: RequestContext) => boolean, reply: Reply): void;
+  clearRules(): void;
   /** Replies still queued. */
   pendingScript(): number;
   /** Resolves once at least `n` requests arrived (real time; for end-to-end tests). */
@@ -51,9 +58,15 @@ export interface ReceiverBase {
 
 const MAX_BODY = 2 * 1024 * 1024;
 
-export async function startReceiver(name: string, handle: (ctx: RequestContext) => Reply): Promise<ReceiverBase> {
+/** `port`: listen there instead of an ephemeral port (a sink that was refusing connections comes up). */
+export interface ListenOptions {
+  readonly port?: number;
+}
+
+export async function startReceiver(name: string, handle: (ctx: RequestContext) => Reply, listen: ListenOptions = {}): Promise<ReceiverBase> {
   const received: ReceivedRequest[] = [];
   const queue: Reply[] = [];
+  const rules: Array<{ match: (ctx: RequestContext) => boolean; reply: Reply }> = [];
   const sockets = new Set<Socket>();
   const waiters: Array<{ n: number; resolve: () => void }> = [];
 
@@ -81,7 +94,8 @@ export async function startReceiver(name: string, handle: (ctx: RequestContext) 
           w.resolve();
         }
       }
-      const reply = queue.length > 0 ? queue.shift()! : size > MAX_BODY ? { status: 413, body: 'request too large' } : handle(ctx);
+      const rule = queue.length === 0 ? rules.find((r) => r.match(ctx)) : undefined;
+      const reply = queue.length > 0 ? queue.shift()! : rule ? rule.reply : size > MAX_BODY ? { status: 413, body: 'request too large' } : handle(ctx);
       if ('hang' in reply) return;
       if ('destroy' in reply) {
         req.socket.destroy();
@@ -109,7 +123,7 @@ export async function startReceiver(name: string, handle: (ctx: RequestContext) 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listen.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
@@ -117,6 +131,8 @@ export async function startReceiver(name: string, handle: (ctx: RequestContext) 
     baseUrl: `http://127.0.0.1:${port}`,
     received,
     script: (...replies) => void queue.push(...replies),
+    failWhen: (match, reply) => void rules.push({ match, reply }),
+    clearRules: () => void (rules.length = 0),
     pendingScript: () => queue.length,
     waitFor: (n, timeoutMs = 5000) =>
       new Promise<void>((resolve, reject) => {
@@ -134,6 +150,7 @@ export async function startReceiver(name: string, handle: (ctx: RequestContext) 
     clear: () => {
       received.length = 0;
       queue.length = 0;
+      rules.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@
 // dropped (still 202); a trigger after a resolve opens a new alert.
 
 import { randomUUID } from 'node:crypto';
-import { startReceiver, type Reply, type ReceiverBase } from './common.js';
+import { startReceiver, type ListenOptions, type Reply, type ReceiverBase } from './common.js';
 import { summarise } from './slack.js';
 
 export const PAGERDUTY_ENQUEUE_PATH = '/v2/enqueue';
@@ -88,7 +88,7 @@ export function pagerDutyEventErrors(body: unknown, knownRoutingKeys?: readonly 
   return errs;
 }
 
-export async function startPagerDutyReceiver(opts: { routingKeys?: readonly string[] } = {}): Promise<PagerDutyReceiver> {
+export async function startPagerDutyReceiver(opts: { routingKeys?: readonly string[] } & ListenOptions = {}): Promise<PagerDutyReceiver> {
   const events: PagerDutyEventRecord[] = [];
   const alerts: PagerDutyAlert[] = [];
   let dropped = 0;
@@ -118,7 +118,7 @@ export async function startPagerDutyReceiver(opts: { routingKeys?: readonly stri
       dropped++;
     }
     return pagerDutyReplies.accepted(dedup);
-  });
+  }, opts);
 
   return {
     ...base,

@@ -5,7 +5,7 @@
 // breaks a documented limit); 404 no_service for an unknown webhook path;
 // 429 + Retry-After and 5xx only when scripted.
 
-import { startReceiver, type Reply, type ReceiverBase, type ReceivedRequest } from './common.js';
+import { startReceiver, type ListenOptions, type Reply, type ReceiverBase, type ReceivedRequest } from './common.js';
 
 export const SLACK_WEBHOOK_PATH = '/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
 
@@ -127,7 +127,7 @@ export interface SlackReceiver extends ReceiverBase {
   summary(): string;
 }
 
-export async function startSlackReceiver(opts: { path?: string } = {}): Promise<SlackReceiver> {
+export async function startSlackReceiver(opts: { path?: string } & ListenOptions = {}): Promise<SlackReceiver> {
   const path = opts.path ?? SLACK_WEBHOOK_PATH;
   const messages: Array<Record<string, unknown>> = [];
   let lastRejection: string | undefined;
@@ -145,7 +145,7 @@ export async function startSlackReceiver(opts: { path?: string } = {}): Promise<
     }
     messages.push(ctx.body as Record<string, unknown>);
     return slackReplies.ok();
-  });
+  }, opts);
   return {
     ...base,
     url: `${base.baseUrl}${path}`,

@@ -1,6 +1,6 @@
 // A generic JSON webhook receiver: 200 for any JSON body, 400 otherwise.
 
-import { startReceiver, type Reply, type ReceiverBase } from './common.js';
+import { startReceiver, type ListenOptions, type Reply, type ReceiverBase } from './common.js';
 import { summarise } from './slack.js';
 
 export const webhookReplies = {
@@ -16,7 +16,7 @@ export interface WebhookReceiver extends ReceiverBase {
   summary(): string;
 }
 
-export async function startWebhookReceiver(opts: { path?: string } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(opts: { path?: string } & ListenOptions = {}): Promise<WebhookReceiver> {
   const path = opts.path ?? '/hook';
   const bodies: unknown[] = [];
   const base = await startReceiver('webhook', (ctx) => {
@@ -24,7 +24,7 @@ export async function startWebhookReceiver(opts: { path?: string } = {}): Promis
     if (ctx.body === undefined) return { status: 400, body: 'expected JSON' };
     bodies.push(ctx.body);
     return webhookReplies.ok();
-  });
+  }, opts);
   return {
     ...base,
     url: `${base.baseUrl}${path}`,
