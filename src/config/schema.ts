@@ -90,6 +90,8 @@ const pagerduty = z.strictObject({
   source: z.string().optional(),
   group: z.string().optional(),
   timeout: positiveDuration.default(10_000),
+  /** Send balancer changes (weights, states) as PagerDuty change events, shown beside incidents. */
+  change_events: z.boolean().default(true),
 });
 
 const alertmanager = z.strictObject({
