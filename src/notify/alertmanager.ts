@@ -8,6 +8,7 @@
 // Alertmanager sees two different alerts: they are derived only from fields
 // that do not change over an alert's life (rule, pool, dedup key, labels).
 
+import { describeChange } from '../core/changes/changes.js';
 import type { Clock } from '../util/clock.js';
 import { registerSecret } from '../util/redact.js';
 import type { Notification } from '../core/alerting/notification.js';
@@ -81,6 +82,8 @@ export function renderAlertmanagerAlerts(
     if (fl) annotations['forecast'] = fl;
     if (n.verdict.hot.length) annotations['hot_backends'] = n.verdict.hot.slice(0, 50).join(', ');
     if (n.verdict.starved.length) annotations['starved_backends'] = n.verdict.starved.slice(0, 50).join(', ');
+    if (n.verdict.changes?.length) annotations['changes'] = n.verdict.changes.slice(-10).map((c) => describeChange(c, n.createdAt)).join('; ');
+    if (n.verdict.drift && n.verdict.drift.level > 0 && n.verdict.drift.explanation) annotations['declared_vs_running'] = n.verdict.drift.explanation;
   }
   const resolveTimeout = opts.resolveTimeoutMs ?? 5 * 60_000;
   const end = n.kind === 'resolve' ? n.endsAt ?? n.createdAt : sendTime + resolveTimeout;

@@ -16,11 +16,52 @@ import type { Notifier, RateLimit, SendResult } from './notifier.js';
 import { checkName, checkTimeout, checkUrl, configError, postJson, shortBody, type HttpOutcome } from './http.js';
 import { expandTemplate, firingFor, forecastLine, formatDuration, prometheusGraphUrl, runbookUrl, truncate } from './format.js';
 import { selectListed } from './compact-verdict.js';
+import { describeChange } from '../core/changes/changes.js';
 
 export const PAGERDUTY_URLS = Object.freeze({
   us: 'https://events.pagerduty.com/v2/enqueue',
   eu: 'https://events.eu.pagerduty.com/v2/enqueue',
 });
+
+/** The change-event endpoint beside an alert-event one (".../v2/enqueue" → ".../v2/change/enqueue"). */
+export function changeEventUrl(enqueueUrl: string): string {
+  const u = new URL(enqueueUrl);
+  u.pathname = u.pathname.replace(/\/enqueue\/?$/, '/change/enqueue');
+  if (!u.pathname.endsWith('/change/enqueue')) u.pathname = `${u.pathname.replace(/\/$/, '')}/change/enqueue`;
+  return u.toString();
+}
+
+export interface PagerDutyChangeEvent {
+  readonly routing_key: string;
+  readonly payload: {
+    readonly summary: string;
+    readonly source?: string;
+    readonly timestamp?: string;
+    readonly custom_details?: Record<string, unknown>;
+  };
+  readonly links?: readonly PagerDutyLink[];
+}
+
+/**
+ * A change event ("Send a Change Event": POST /v2/change/enqueue; summary
+ * required, at most 1024 characters; source, timestamp, custom_details and
+ * links optional). Shown in PagerDuty's recent changes beside the incident.
+ */
+export function renderPagerDutyChangeEvent(n: Notification, routingKey: string, opts: RenderOptions = {}): PagerDutyChangeEvent {
+  const links: PagerDutyLink[] = [];
+  const rb = runbookUrl(n);
+  if (rb) links.push({ href: rb, text: 'Runbook' });
+  return {
+    routing_key: routingKey,
+    payload: {
+      summary: truncate(`${n.pool}: ${n.summary}`, PAGERDUTY_LIMITS.summary),
+      source: truncate(opts.source ?? n.pool, 255),
+      timestamp: new Date(n.createdAt).toISOString(),
+      custom_details: { kind: ruleTitle(n), pool: n.pool, pool_labels: n.poolLabels, ...n.annotations },
+    },
+    ...(links.length ? { links } : {}),
+  };
+}
 
 export const PAGERDUTY_LIMITS = Object.freeze({ summary: 1024, dedupKey: 255, payloadBytes: 512 * 1024, routingKey: 32 });
 
@@ -108,6 +149,8 @@ function customDetails(n: Notification, maxRows: number): Record<string, unknown
   if (!v) return d;
   const sel = selectListed(v, maxRows);
   const fl = forecastLine(v);
+  if (v.changes && v.changes.length > 0) d['changes'] = v.changes.slice(-20).map((c) => describeChange(c, n.createdAt));
+  if (v.drift && v.drift.level > 0) d['declared_vs_running'] = { explanation: v.drift.explanation, items: v.drift.items.slice(0, 50) };
   Object.assign(d, {
     explanation: v.explanation,
     reasons: v.reasons,
@@ -218,6 +261,7 @@ export class PagerDutyNotifier implements Notifier {
   readonly backendRows: number;
   private readonly routingKey: string;
   private readonly url: string;
+  private readonly changeUrl: string;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly throttleBackoffMs: number;
@@ -252,6 +296,7 @@ export class PagerDutyNotifier implements Notifier {
     this.backendRows = rows;
     this.routingKey = opts.routingKey;
     this.url = opts.url ?? PAGERDUTY_URLS[opts.region ?? 'us'];
+    this.changeUrl = changeEventUrl(this.url);
     this.clock = opts.clock;
     this.timeoutMs = checkTimeout(this.name, opts.timeoutMs, 10_000);
     this.throttleBackoffMs = tb;
@@ -260,10 +305,11 @@ export class PagerDutyNotifier implements Notifier {
   }
 
   send(n: Notification, signal: AbortSignal): Promise<SendResult> {
+    const change = n.kind === 'change';
     return postJson({
       sink: this.name,
-      url: this.url,
-      body: renderPagerDutyEvent(n, this.routingKey, this.render),
+      url: change ? this.changeUrl : this.url,
+      body: change ? renderPagerDutyChangeEvent(n, this.routingKey, this.render) : renderPagerDutyEvent(n, this.routingKey, this.render),
       timeoutMs: this.timeoutMs,
       signal,
       now: () => this.clock.now(),

@@ -4,6 +4,7 @@
 // text <= 3000, section fields <= 10 items of <= 2000, context <= 10 elements.
 // The top-level `text` is the notification fallback shown in push messages.
 
+import { describeChange } from '../core/changes/changes.js';
 import type { PoolVerdict } from '../core/types.js';
 import type { Notification } from '../core/alerting/notification.js';
 import { ruleTitle } from '../core/alerting/notification.js';
@@ -105,6 +106,7 @@ function mrkdwn(text: string, max: number = SLACK_LIMITS.sectionText): TextObjec
 }
 
 function statusWord(n: Notification): string {
+  if (n.kind === 'change') return 'CHANGE';
   if (closedWithoutRecovery(n)) return `CLOSED after ${formatDuration(firingFor(n))}`;
   if (n.kind === 'resolve') return `RESOLVED after ${formatDuration(firingFor(n))}`;
   if (n.kind === 'repeat') return `STILL FIRING for ${formatDuration(firingFor(n))}`;
@@ -112,14 +114,14 @@ function statusWord(n: Notification): string {
 }
 
 function headerText(n: Notification): string {
-  const emoji = closedWithoutRecovery(n) ? '⚪' : n.kind === 'resolve' ? '✅' : n.kind === 'repeat' ? '🔁' : SEVERITY_EMOJI[n.severity];
-  const sev = n.kind === 'resolve' ? '' : ` ${n.severity.toUpperCase()}`;
+  const emoji = closedWithoutRecovery(n) ? '⚪' : n.kind === 'resolve' ? '✅' : n.kind === 'repeat' ? '🔁' : n.kind === 'change' ? '🔧' : SEVERITY_EMOJI[n.severity];
+  const sev = n.kind === 'resolve' || n.kind === 'change' ? '' : ` ${n.severity.toUpperCase()}`;
   return truncate(`${emoji} ${statusWord(n)}${sev} · ${n.pool}: ${ruleTitle(n)}`, SLACK_LIMITS.headerText);
 }
 
 /** The notification fallback (push notifications, screen readers, clients without blocks). */
 export function fallbackText(n: Notification): string {
-  const tag = closedWithoutRecovery(n) ? 'CLOSED' : n.kind === 'resolve' ? 'RESOLVED' : `${n.kind === 'repeat' ? 'STILL FIRING' : 'FIRING'}:${n.severity.toUpperCase()}`;
+  const tag = closedWithoutRecovery(n) ? 'CLOSED' : n.kind === 'resolve' ? 'RESOLVED' : n.kind === 'change' ? 'CHANGE' : `${n.kind === 'repeat' ? 'STILL FIRING' : 'FIRING'}:${n.severity.toUpperCase()}`;
   return truncate(`[${tag}] ${n.pool}: ${n.summary}`, SLACK_LIMITS.fallbackText);
 }
 
@@ -196,7 +198,28 @@ function fieldsBlock(n: Notification): SlackBlock {
   return { type: 'section', fields: f.slice(0, SLACK_LIMITS.fields).map((t) => mrkdwn(t, SLACK_LIMITS.fieldText)) };
 }
 
+/** "What changed": the balancer changes of the look-back, newest last, and the declared-vs-running diff. */
+function changesBlock(v: PoolVerdict, at: number): SlackBlock | null {
+  const lines: string[] = [];
+  for (const c of (v.changes ?? []).slice(-5)) lines.push(`• ${escapeMrkdwn(describeChange(c, at))}`);
+  if ((v.changes?.length ?? 0) > 5) lines.unshift(`_${v.changes!.length - 5} earlier change(s) not shown_`);
+  if (v.drift && v.drift.level > 0) {
+    lines.push(`*Declared vs running:* ${escapeMrkdwn(v.drift.explanation ?? '')}`);
+    for (const i of v.drift.items.slice(0, 5)) lines.push(`• \`${escapeMrkdwn(i.backend)}\` ${i.kind}: declared ${escapeMrkdwn(i.declared)}, live ${escapeMrkdwn(i.live)}`);
+  }
+  if (lines.length === 0) return null;
+  return { type: 'section', text: mrkdwn(`:mag: *What changed*\n${lines.join('\n')}`) };
+}
+
 export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {}): SlackMessage {
+  if (n.kind === 'change') {
+    const text = fallbackText(n);
+    return {
+      text,
+      blocks: [{ type: 'header', text: { type: 'plain_text', text: headerText(n), emoji: true } }, { type: 'section', text: mrkdwn(escapeMrkdwn(n.summary)) }],
+      attachments: [{ color: SLACK_COLORS.info, fallback: text, blocks: [] }],
+    };
+  }
   const maxRows = opts.maxBackendRows ?? 12;
   const barWidth = opts.barWidth ?? 14;
   const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: headerText(n), emoji: true } }];
@@ -229,6 +252,8 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
   if (v && n.kind !== 'resolve') {
     const fl = forecastLine(v);
     if (fl) blocks.push({ type: 'section', text: mrkdwn(`:crystal_ball: *Forecast:* ${escapeMrkdwn(fl)}`) });
+    const cb = changesBlock(v, n.createdAt);
+    if (cb) blocks.push(cb);
   }
   const ctx = linksContext(n, opts);
   if (ctx) blocks.push(ctx);

@@ -18,6 +18,8 @@ export interface PersistedState {
   /** The outbox's own JSON form (Outbox.toJSON()). */
   readonly outbox: unknown;
   readonly histories: Readonly<Record<string, PoolHistory>>;
+  /** The balancer change log and restore memory (app/balancer-watch.ts); absent in older files. */
+  readonly balancer?: unknown;
 }
 
 /**

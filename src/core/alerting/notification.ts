@@ -4,7 +4,12 @@
 import type { PoolVerdict } from '../types.js';
 import type { Resolution } from './resolution.js';
 
-export type NotificationKind = 'trigger' | 'resolve' | 'repeat';
+/**
+ * trigger, resolve, repeat: an alert's lifecycle. change: something happened
+ * on the balancer (a change seen, a weight restored) that is not an alert:
+ * PagerDuty gets it as a change event, Slack as a plain message.
+ */
+export type NotificationKind = 'trigger' | 'resolve' | 'repeat' | 'change';
 export type NotificationSeverity = 'info' | 'warning' | 'critical';
 
 export interface Notification {
@@ -40,7 +45,7 @@ export interface Notification {
   readonly generatorUrl?: string;
 }
 
-const KINDS: readonly string[] = ['trigger', 'resolve', 'repeat'];
+const KINDS: readonly string[] = ['trigger', 'resolve', 'repeat', 'change'];
 const SEVERITIES: readonly string[] = ['info', 'warning', 'critical'];
 const RESOLUTIONS: readonly string[] = ['recovered', 'pool-vanished', 'rule-removed'];
 
@@ -59,7 +64,7 @@ export function notificationProblem(v: unknown): string | null {
   for (const k of ['id', 'dedupKey', 'ruleId', 'pool', 'summary'] as const) {
     if (typeof n[k] !== 'string' || n[k] === '') return `${k} must be a non-empty string`;
   }
-  if (typeof n.kind !== 'string' || !KINDS.includes(n.kind)) return 'kind must be trigger, resolve or repeat';
+  if (typeof n.kind !== 'string' || !KINDS.includes(n.kind)) return 'kind must be trigger, resolve, repeat or change';
   if (typeof n.severity !== 'string' || !SEVERITIES.includes(n.severity)) return 'severity must be info, warning or critical';
   for (const k of ['startsAt', 'createdAt'] as const) {
     if (typeof n[k] !== 'number' || !Number.isFinite(n[k])) return `${k} must be a finite number`;

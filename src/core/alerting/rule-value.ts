@@ -26,6 +26,7 @@ export function statValue(verdict: PoolVerdict, stat: RuleStat): number | null {
     case 'blind_cycles':
     case 'signals_missing':
     case 'pool_count': return null; // source-level (meta.ts), evaluated by the caller
+    case 'config_drift': return verdict.drift?.level ?? null;
   }
 }
 

@@ -20,6 +20,7 @@ export const RULE_STATS = [
   'blind_cycles',          // source-level: consecutive failed collections (meta-alert)
   'signals_missing',       // source-level: configured signals that failed or joined no backend (meta.ts)
   'pool_count',            // source-level: pools in the last collection (meta.ts)
+  'config_drift',          // declared vs running: 0 none, 1 drift, 2 drift that concentrates traffic (no declaration: no value)
 ] as const;
 export type RuleStat = (typeof RULE_STATS)[number];
 

@@ -12,6 +12,35 @@ import { startReceiver, type ListenOptions, type Reply, type ReceiverBase } from
 import { summarise } from './slack.js';
 
 export const PAGERDUTY_ENQUEUE_PATH = '/v2/enqueue';
+/** "Send a Change Event": POST /v2/change/enqueue, 202 {status:"success", message:"Change event processed"}. */
+export const PAGERDUTY_CHANGE_PATH = '/v2/change/enqueue';
+
+export interface PagerDutyChangeRecord {
+  readonly routing_key: string;
+  readonly payload: { readonly summary: string; readonly source?: string; readonly timestamp?: string; readonly custom_details?: Record<string, unknown> };
+  readonly links?: readonly { href: string; text?: string }[];
+}
+
+/** The errors PagerDuty would list for this change event, empty when valid. */
+export function pagerDutyChangeErrors(body: unknown, knownRoutingKeys?: readonly string[]): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['Event object is not a JSON object'];
+  const e = body as Record<string, unknown>;
+  const errs: string[] = [];
+  if (typeof e.routing_key !== 'string' || e.routing_key.length !== 32) errs.push("'routing_key' must be a 32 character integration key");
+  else if (knownRoutingKeys && !knownRoutingKeys.includes(e.routing_key)) errs.push("'routing_key' is not a known integration key");
+  const p = e.payload as Record<string, unknown> | undefined;
+  if (typeof p !== 'object' || p === null) errs.push("'payload' is missing or not an object");
+  else {
+    if (typeof p.summary !== 'string' || p.summary === '') errs.push("'payload.summary' is missing or blank");
+    else if (p.summary.length > 1024) errs.push("'payload.summary' exceeds 1024 characters");
+    if (p.source !== undefined && typeof p.source !== 'string') errs.push("'payload.source' must be a string");
+    if (p.timestamp !== undefined && (typeof p.timestamp !== 'string' || Number.isNaN(Date.parse(p.timestamp)))) errs.push("'payload.timestamp' is not an ISO 8601 timestamp");
+    if (p.custom_details !== undefined && (typeof p.custom_details !== 'object' || p.custom_details === null || Array.isArray(p.custom_details))) errs.push("'payload.custom_details' must be an object");
+  }
+  if (e.links !== undefined && (!Array.isArray(e.links) || e.links.some((l) => typeof (l as { href?: unknown })?.href !== 'string'))) errs.push("'links' entries need an href");
+  if (e.event_action !== undefined || e.dedup_key !== undefined) errs.push('change events take no event_action or dedup_key');
+  return errs;
+}
 
 export const pagerDutyReplies = {
   accepted: (dedupKey = 'x'): Reply => ({ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: dedupKey } }),
@@ -50,6 +79,8 @@ export interface PagerDutyReceiver extends ReceiverBase {
   readonly url: string;
   /** Accepted events, in order. */
   readonly events: readonly PagerDutyEventRecord[];
+  /** Accepted change events, in order. */
+  readonly changeEvents: readonly PagerDutyChangeRecord[];
   /** Every alert ever opened, in order (a re-trigger after resolve opens another). */
   readonly alerts: readonly PagerDutyAlert[];
   alertsFor(dedupKey: string): PagerDutyAlert[];
@@ -90,11 +121,19 @@ export function pagerDutyEventErrors(body: unknown, knownRoutingKeys?: readonly 
 
 export async function startPagerDutyReceiver(opts: { routingKeys?: readonly string[] } & ListenOptions = {}): Promise<PagerDutyReceiver> {
   const events: PagerDutyEventRecord[] = [];
+  const changeEvents: PagerDutyChangeRecord[] = [];
   const alerts: PagerDutyAlert[] = [];
   let dropped = 0;
   const open = (rk: string, dk: string) => alerts.find((a) => a.routingKey === rk && a.dedupKey === dk && a.status !== 'resolved');
 
   const base = await startReceiver('pagerduty', (ctx) => {
+    if (ctx.method === 'POST' && ctx.path === PAGERDUTY_CHANGE_PATH) {
+      if (ctx.body === undefined) return pagerDutyReplies.invalid('Malformed JSON');
+      const errs = pagerDutyChangeErrors(ctx.body, opts.routingKeys);
+      if (errs.length) return pagerDutyReplies.invalid(...errs);
+      changeEvents.push(ctx.body as PagerDutyChangeRecord);
+      return { status: 202, body: { status: 'success', message: 'Change event processed' } };
+    }
     if (ctx.method !== 'POST' || ctx.path !== PAGERDUTY_ENQUEUE_PATH) return { status: 404, body: { status: 'not found', message: 'Not Found' } };
     if (ctx.rawBody.length > 512 * 1024) return { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['Payload too large (limit 512 KB)'] } };
     if (ctx.body === undefined) return pagerDutyReplies.invalid('Malformed JSON');
@@ -124,6 +163,7 @@ export async function startPagerDutyReceiver(opts: { routingKeys?: readonly stri
     ...base,
     url: `${base.baseUrl}${PAGERDUTY_ENQUEUE_PATH}`,
     events,
+    changeEvents,
     alerts,
     alertsFor: (dk) => alerts.filter((a) => a.dedupKey === dk),
     openAlerts: () => alerts.filter((a) => a.status !== 'resolved'),
