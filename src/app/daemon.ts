@@ -18,6 +18,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { VisibilityTracker } from './visibility.js';
+import { BalancerWatch } from './balancer-watch.js';
 
 export interface DaemonParts {
   readonly loaded: LoadedConfig;
@@ -63,16 +64,19 @@ export class Daemon {
   /** The last state save failed (logged once per change of the error). */
   private saveError: string | null = null;
   private inFlight: Promise<void> = Promise.resolve();
+  private balancer: BalancerWatch;
 
   constructor(private readonly opts: DaemonOptions, configSilences: readonly Silence[] = []) {
     this.parts = opts;
     this.configSilences = configSilences;
     this.visibility = new VisibilityTracker(opts.log);
+    this.balancer = this.makeBalancerWatch(opts);
     this.outboxImpl = this.makeOutbox(opts.notifiers, undefined);
     const saved = opts.store.load();
     if (saved) {
       this.evaluator = saved.evaluator;
       this.histories = new Map(Object.entries(saved.histories));
+      this.balancer.restoreState(saved.balancer);
       try {
         this.outboxImpl = this.makeOutbox(opts.notifiers, saved.outbox);
       } catch (e) {
@@ -89,6 +93,16 @@ export class Daemon {
 
   get config(): LoadedConfig['config'] {
     return this.parts.loaded.config;
+  }
+
+  private makeBalancerWatch(parts: DaemonParts): BalancerWatch {
+    return new BalancerWatch({
+      config: parts.loaded.config,
+      baseDir: parts.loaded.baseDir ?? process.cwd(),
+      ...(parts.loaded.files[0] ? { configFile: parts.loaded.files[0] } : {}),
+      log: this.opts.log,
+      availableSinks: parts.context.availableSinks,
+    });
   }
 
   private makeOutbox(notifiers: readonly Notifier[], saved: unknown): Outbox {
@@ -117,6 +131,10 @@ export class Daemon {
     this.parts = parts;
     this.configSilences = configSilences;
     this.outboxImpl = this.makeOutbox(parts.notifiers, saved);
+    // The new declaration and sinks, the same change log and restore memory.
+    const kept = this.balancer.toJSON();
+    this.balancer = this.makeBalancerWatch(parts);
+    this.balancer.restoreState(kept);
   }
 
   private silences(): Silence[] {
@@ -159,9 +177,13 @@ export class Daemon {
     }
 
     let verdicts: readonly PoolVerdict[] = [];
+    let changeEvents: readonly PlannedNotification[] = [];
     if (snapshot) {
       const result = analyseSnapshot(snapshot, this.histories, analysis);
-      verdicts = result.verdicts;
+      // What changed on the balancer, the likely cause, declared vs running.
+      const observed = this.balancer.observe(snapshot, result.verdicts);
+      verdicts = observed.verdicts;
+      changeEvents = observed.notifications;
       this.histories = result.histories;
       this.lastVerdicts = verdicts;
       this.lastSuccessAt = now;
@@ -177,7 +199,8 @@ export class Daemon {
       context,
     );
     this.evaluator = result.state;
-    for (const p of result.notifications) {
+    const restores = snapshot ? await this.balancer.remediate(this.evaluator, verdicts, this.silences(), now) : [];
+    for (const p of [...result.notifications, ...changeEvents, ...restores]) {
       this.outboxImpl.enqueue(p.notification, p.sinks);
       log.info({ rule: p.notification.ruleId, pool: p.notification.pool, kind: p.notification.kind, sinks: p.sinks }, p.notification.summary);
     }
@@ -216,6 +239,7 @@ export class Daemon {
         evaluator: this.evaluator,
         outbox: new RawJson(this.outboxImpl.toJSONText()),
         histories: Object.fromEntries(this.histories),
+        balancer: this.balancer.toJSON(),
       });
       if (this.saveError !== null) this.opts.log.info({ after: this.saveError }, 'state saved again');
       this.saveError = null;
@@ -278,7 +302,10 @@ export class Daemon {
         cpu: v.cpu,
         forecast: v.forecast,
         backends: v.backends,
+        changes: v.changes ?? [],
+        drift: v.drift ?? null,
       })),
+      declared: this.balancer.declaredStatus(),
       alerts: Object.values(this.evaluator.alerts).map((a) => ({
         rule: a.ruleId,
         name: a.ruleName,

@@ -18,6 +18,8 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> 
   ['SKEWWATCH_STATE_DIR', ['state_dir']],
   ['SKEWWATCH_LISTEN', ['listen']],
   ['SKEWWATCH_LOG_LEVEL', ['log_level']],
+  ['SKEWWATCH_HAPROXY_CONFIG', ['declared', 'haproxy_config']],
+  ['SKEWWATCH_HAPROXY_RUNTIME_API', ['remediate', 'runtime_api']],
 ];
 
 function setPath(root: Obj, path: readonly string[], value: unknown): void {

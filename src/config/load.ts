@@ -24,6 +24,8 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
   /** Every file read, for reload and for `validate` output. */
   readonly files: readonly string[];
+  /** Folder relative paths in the config are read from (the config file's, else the working directory). */
+  readonly baseDir?: string;
 }
 
 export interface LoadOptions {
@@ -240,5 +242,5 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   ]) {
     registerSecret(s);
   }
-  return { config, rules, inhibitRules, warnings, files };
+  return { config, rules, inhibitRules, warnings, files, baseDir };
 }

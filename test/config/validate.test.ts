@@ -179,7 +179,7 @@ describe('shipped configs', () => {
   it('the default rules load when no rule_files are given', () => {
     const loaded = loadConfig({ env: { SKEWWATCH_PROMETHEUS_URL: 'http://prometheus:9090' } });
     assert.deepEqual(loaded.files, [DEFAULT_RULES_FILE]);
-    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'SkewwatchBlind', 'SkewwatchSignalMissing', 'SkewwatchNoPools']);
+    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'LoadBalancerConfigDrift', 'LoadBalancerConfigDriftCritical', 'SkewwatchBlind', 'SkewwatchSignalMissing', 'SkewwatchNoPools']);
     const parsed = ruleFileSchema.safeParse(parseYaml(readFileSync(DEFAULT_RULES_FILE, 'utf8')));
     assert.ok(parsed.success);
   });
@@ -326,6 +326,8 @@ describe('environment overrides', () => {
     SKEWWATCH_STATE_DIR: '/var/lib/skewwatch',
     SKEWWATCH_LISTEN: '127.0.0.1:19465',
     SKEWWATCH_LOG_LEVEL: 'debug',
+    SKEWWATCH_HAPROXY_CONFIG: '/etc/haproxy/haproxy.cfg',
+    SKEWWATCH_HAPROXY_RUNTIME_API: 'unix:/run/haproxy/admin.sock',
   };
 
   it('every documented SKEWWATCH_* variable works with no file', () => {
@@ -343,6 +345,8 @@ describe('environment overrides', () => {
     assert.equal(config.state_dir, '/var/lib/skewwatch');
     assert.equal(config.listen, '127.0.0.1:19465');
     assert.equal(config.log_level, 'debug');
+    assert.equal(config.declared.haproxy_config, '/etc/haproxy/haproxy.cfg');
+    assert.equal(config.remediate.runtime_api, 'unix:/run/haproxy/admin.sock');
   });
 
   it('SKEWWATCH_SCRAPE_URLS switches to scrape mode with balancer targets', () => {
@@ -566,9 +570,9 @@ describe('skewwatch validate', () => {
     const r = await cli(['validate'], { SKEWWATCH_PROMETHEUS_URL: 'http://p:9090', SKEWWATCH_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/A/B/c' });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /source: prometheus mode, preset haproxy, every 15s/);
-    assert.match(r.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, SkewwatchBlind/);
+    assert.match(r.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind/);
     assert.match(r.out, /sinks: slack\n/);
-    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, PoolDown, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\); pagerduty \(TrafficSkewCritical, PoolDown\)\n/);
+    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\); pagerduty \(TrafficSkewCritical, PoolDown, LoadBalancerConfigDriftCritical\)\n/);
     assert.equal(r.out.split("\n").filter((l) => /not configured/.test(l)).length, 1, "said once");
   });
 

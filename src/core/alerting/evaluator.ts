@@ -144,7 +144,9 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
       if (!tracked && !holds) continue; // nothing to remember for a quiet pool
       const summary = headline(eff, verdict.pool, verdict.labels);
       const seen = tracked ? (tracked.vanishedSince == null ? tracked : { ...tracked, vanishedSince: null }) : fresh(eff, verdict.pool, verdict.labels, ctx);
-      alerts[key] = advance(seen, eff, holds, verdict.dataGap ? null : verdict, `${summary}: ${verdict.explanation}`, input, ctx, out);
+      // A drift rule says what drifted; every other rule what the traffic does.
+      const detail = eff.when.stat === 'config_drift' && verdict.drift?.explanation ? verdict.drift.explanation : verdict.explanation;
+      alerts[key] = advance(seen, eff, holds, verdict.dataGap ? null : verdict, `${summary}: ${detail}`, input, ctx, out);
     }
   }
 

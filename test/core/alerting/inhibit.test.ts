@@ -108,7 +108,7 @@ test('without inhibit rules nothing is muted (and no inhibitedBy is recorded)', 
 });
 
 test('the default rule set mutes TrafficSkew while the pool pages', () => {
-  assert.deepEqual(DEFAULT_RULE_FILE.inhibit_rules, [{ source_match: { severity: 'critical' }, target_match: { alertname: 'TrafficSkew' }, equal: ['pool'] }]);
+  assert.deepEqual(DEFAULT_RULE_FILE.inhibit_rules![0], { source_match: { severity: 'critical' }, target_match: { alertname: 'TrafficSkew' }, equal: ['pool'] });
   const c = defaultContext({ availableSinks: new Set(['slack', 'pagerduty']) });
   let state = INITIAL_EVALUATOR_STATE;
   const kinds: string[] = [];
@@ -118,4 +118,17 @@ test('the default rule set mutes TrafficSkew while the pool pages', () => {
     state = r.state;
   }
   assert.deepEqual(kinds, ['15:trigger:TrafficSkewCritical'], 'TrafficSkew fires at 60 s, muted');
+});
+
+test('a concentrating drift pages once: the critical LoadBalancerConfigDrift mutes the warning one of the same pool', () => {
+  const c = defaultContext({ availableSinks: new Set(['slack', 'pagerduty']) });
+  let state = INITIAL_EVALUATOR_STATE;
+  const kinds: string[] = [];
+  const drift = { pool: 'be_app', level: 2 as const, items: [{ backend: 's1', kind: 'weight' as const, declared: '1', live: '256' }], concentration: null, explanation: "be_app runs something other than declared: s1's weight is 256 live, 1 declared" };
+  for (let t = 0; t <= 120; t += 15) {
+    const r = evaluateCycle(state, { now: t * 1000, verdicts: [{ ...verdict('be_app', 'ok'), drift }], silences: [] }, c);
+    kinds.push(...r.notifications.map((p) => `${t}:${p.notification.kind}:${p.notification.ruleId}:${p.notification.summary}`));
+    state = r.state;
+  }
+  assert.deepEqual(kinds, ["15:trigger:LoadBalancerConfigDriftCritical:Load balancer config drift concentrates traffic in pool be_app: be_app runs something other than declared: s1's weight is 256 live, 1 declared"]);
 });
