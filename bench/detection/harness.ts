@@ -12,7 +12,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import axios, { type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios';
-import { Daemon } from '../../src/app/daemon.js';
+import { Daemon, type CycleReport } from '../../src/app/daemon.js';
 import { buildAnalysisOptions, buildEvaluatorContext, buildSource } from '../../src/app/build.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import type { RawConfig } from '../../src/config/schema.js';
@@ -24,7 +24,10 @@ import { silentLogger } from '../../src/util/logger.js';
 import type { ReasonCode } from '../../src/core/types.js';
 import type { EventContext, Scenario } from './scenario.js';
 import { Fleet } from './sim/fleet.js';
-import { renderHaproxy, renderNodeCpu, renderProcessCpu, TEXT_CONTENT_TYPE } from './sim/exposition.js';
+import { blocksToFamilies, haproxyBlocks, nodeCpuBlocks, processCpuBlocks, renderBlocks, TEXT_CONTENT_TYPE, type MetricBlock } from './sim/exposition.js';
+import { CPU_METRIC_NAMES } from '../../src/sources/scrape.js';
+import { getPreset } from '../../src/presets/index.js';
+import { SkewwatchError } from '../../src/util/errors.js';
 import { Rng } from './sim/random.js';
 
 export const CONFIG_FILE = join(dirname(fileURLToPath(import.meta.url)), 'skewwatch.yaml');
@@ -57,15 +60,15 @@ function loaded(): LoadedConfig {
 
 // ---- the in-memory network -----------------------------------------------------
 
-type Answer = { status: number; body: string };
+type Answer = { status: number; blocks: MetricBlock[] };
 const handlers = new Map<string, (path: string) => Answer>();
 let runCounter = 0;
 
 const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
   const url = new URL(String(config.url));
   const handler = handlers.get(url.host);
-  const a = handler ? handler(url.pathname) : { status: 503, body: '' };
-  return { data: a.body, status: a.status, statusText: String(a.status), headers: { 'content-type': TEXT_CONTENT_TYPE }, config, request: {} };
+  const a = handler ? handler(url.pathname) : { status: 503, blocks: [] };
+  return { data: renderBlocks(a.blocks), status: a.status, statusText: String(a.status), headers: { 'content-type': TEXT_CONTENT_TYPE }, config, request: {} };
 };
 
 class SimClock implements Clock {
@@ -86,7 +89,24 @@ function quietNotifier(name: string): Notifier {
 export const AFTER_5XX_SECONDS = 120;
 export const INTERVAL_SECONDS = 15;
 
+/**
+ * How scrapes reach the source:
+ * - text: the exporters' text over axios (in memory), parsed by the real
+ *   exposition parser: the whole scrape path;
+ * - families: the parsed form (what the parser returns for that text, see
+ *   blocksToFamilies) handed to the scrape source in place of its HTTP fetch,
+ *   skipping HTTP and the parser (tested separately, and against this path in
+ *   test/bench/wire.test.ts); everything after the parser (preset extraction,
+ *   rates, weight averaging, CPU, pool building) is the product's. 5-10x
+ *   cheaper: the full benchmark uses it.
+ */
+export type Wire = 'text' | 'families';
+
 export interface RunOptions {
+  /** Default 'families'. */
+  readonly wire?: Wire;
+  /** Sees every cycle's report (snapshot, verdicts, planned notifications). */
+  readonly onCycle?: (report: CycleReport) => void;
   /** Stop after this many simulated seconds (the subset test shortens long benign runs). */
   readonly maxSeconds?: number;
 }
@@ -110,19 +130,19 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
   // time is the instant the counters were rendered.
   const answer = (path: string): Answer => {
     if (path === '/metrics') {
-      if (failBalancer) return { status: 503, body: '' };
-      const body = renderHaproxy(fleet, { hideWeight: ctx.hideWeightOnce, ...(sc.backupMetric === false ? { backupMetric: false } : {}) });
+      if (failBalancer) return { status: 503, blocks: [] };
+      const blocks = haproxyBlocks(fleet, { hideWeight: ctx.hideWeightOnce, ...(sc.backupMetric === false ? { backupMetric: false } : {}) });
       ctx.hideWeightOnce.clear();
-      return { status: 200, body };
+      return { status: 200, blocks };
     }
     const name = path.slice('/cpu/'.length);
     const s = fleet.servers.find((x) => x.name === name);
     if (!s || !s.present || !s.alive || ctx.cpuFailOnce.has(name)) {
       ctx.cpuFailOnce.delete(name);
-      return { status: 503, body: '' };
+      return { status: 503, blocks: [] };
     }
-    if (sc.cpu === 'process') return { status: 200, body: renderProcessCpu(s.appCpuSeconds - (appCpuBase.get(name) ?? 0)) };
-    return { status: 200, body: renderNodeCpu(s, 86_400 + fleet.t) };
+    if (sc.cpu === 'process') return { status: 200, blocks: processCpuBlocks(s.appCpuSeconds - (appCpuBase.get(name) ?? 0)) };
+    return { status: 200, blocks: nodeCpuBlocks(s, 86_400 + fleet.t) };
   };
   handlers.set(host, answer);
 
@@ -135,9 +155,11 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
   ];
   const config: RawConfig = { ...base.config, source: { ...base.config.source, scrape: { ...scrape, targets } } };
   const notifiers = [quietNotifier('slack'), quietNotifier('pagerduty')];
+  const source = buildSource(config, clock);
+  if ((opts.wire ?? 'families') === 'families') handParsed(source, answer, clock);
   const daemon = new Daemon({
     loaded: { ...base, config },
-    source: buildSource(config, clock),
+    source,
     notifiers,
     analysis: buildAnalysisOptions(config),
     context: buildEvaluatorContext({ ...base, config }, notifiers),
@@ -167,6 +189,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       failBalancer = ctx.balancerFailCycles > 0;
       if (failBalancer) ctx.balancerFailCycles--;
       const report = await daemon.cycle(EPOCH_MS + slot * 1000);
+      opts.onCycle?.(report);
       await daemon.deliver(AbortSignal.timeout(60_000));
       cycles++;
       for (const p of report.planned) {
@@ -183,4 +206,27 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     handlers.delete(host);
   }
   return { scenario: sc, pages, warnings, fleet, cycles, seconds: fleet.t };
+}
+
+const BALANCER_NAMES = new Set(getPreset('haproxy').scrape!.metricNames);
+const CPU_NAMES = new Set<string>(CPU_METRIC_NAMES);
+
+/**
+ * The 'families' wire: replaces the scrape source's fetch of one target
+ * (fetch + parse; it returns the parsed families and the scrape time, or the
+ * error) with the parsed form of what the simulator would answer. The
+ * method is private to ScrapeSource; if it is renamed this fails loudly
+ * rather than silently measuring something else.
+ */
+function handParsed(source: unknown, answer: (path: string) => Answer, clock: Clock): void {
+  type State = { target: { url: string; role: 'balancer' | 'cpu' }; display: string };
+  const s = source as { fetchOne?: unknown; states?: unknown };
+  if (typeof s.fetchOne !== 'function' || !Array.isArray(s.states)) {
+    throw new Error('ScrapeSource no longer has fetchOne/states: update bench/detection/harness.ts (or run with --wire text)');
+  }
+  s.fetchOne = async (st: State) => {
+    const a = answer(new URL(st.target.url).pathname);
+    if (a.status !== 200) return new SkewwatchError('source-http', `scrape target ${st.display} answered HTTP ${a.status}`);
+    return { families: blocksToFamilies(a.blocks, st.target.role === 'balancer' ? BALANCER_NAMES : CPU_NAMES), at: clock.now() };
+  };
 }

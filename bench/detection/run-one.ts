@@ -7,7 +7,7 @@ import { judge } from './judge.js';
 const [name, size, seed] = process.argv.slice(2);
 if (!name || !size || !seed) throw new Error('usage: run-one.ts <family> <size> <seed>');
 const cpu0 = process.cpuUsage();
-const trace = await runScenario(family(name).build(Number(size), Number(seed)));
+const trace = await runScenario(family(name).build(Number(size), Number(seed)), { wire: process.env.WIRE === 'text' ? 'text' : 'families' });
 const cpu = process.cpuUsage(cpu0);
 const result = judge(trace);
 for (const p of trace.pages) console.log(`page    t=${p.at}s ${p.rule} [${p.reasons.join(',')}] ${p.text}`);

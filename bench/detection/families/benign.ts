@@ -17,12 +17,12 @@ function atUtilisation(list: readonly ServerSpec[], u: (t: number) => number): (
 }
 
 const growth: FamilyDef = {
-  name: 'growth', kind: 'benign', sizes: [2, 4, 10, 50], about: 'load grows from 5% to 70% of capacity over 8 h',
+  name: 'growth', kind: 'benign', sizes: [2, 4, 10, 50], about: 'load grows from 5% to 70% of capacity over 12 h (2 h for 50 servers)',
   build(size, seed) {
     const r = rngFor('growth', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r), cores: r.pick([1, 2, 4]) });
     const w = wander(r, 0.05);
-    const dur = 8 * HOUR;
+    const dur = size <= 10 ? 12 * HOUR : 2 * HOUR;
     return base('growth', size, seed, `${list[0]!.cores} cores`, {
       pool: poolSpec(benignBalance(seed), list), duration: dur, events: [], cpu: 'node',
       load: atUtilisation(list, (t) => (0.05 + 0.65 * (t / dur)) * w(t)),
@@ -31,14 +31,14 @@ const growth: FamilyDef = {
 };
 
 const diurnal: FamilyDef = {
-  name: 'diurnal', kind: 'benign', sizes: [3, 8, 20], about: '24 h day/night cycle between 8% and 75% of capacity',
+  name: 'diurnal', kind: 'benign', sizes: [2, 3, 8], about: 'two days of day/night cycle between 8% and 75% of capacity',
   build(size, seed) {
     const r = rngFor('diurnal', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r), cores: r.pick([1, 2]) });
     const phase = r.between(0, 2 * Math.PI);
     const w = wander(r, 0.04);
     return base('diurnal', size, seed, seed % 4 < 2 ? 'node cpu' : 'process cpu', {
-      pool: poolSpec(benignBalance(seed), list), duration: 24 * HOUR, events: [], cpu: seed % 4 < 2 ? 'node' : 'process',
+      pool: poolSpec(benignBalance(seed), list), duration: 48 * HOUR, events: [], cpu: seed % 4 < 2 ? 'node' : 'process',
       load: atUtilisation(list, (t) => (0.08 + 0.67 * (1 - Math.cos((2 * Math.PI * t) / (24 * HOUR) + phase)) / 2) * w(t)),
     });
   },
@@ -60,7 +60,7 @@ function mixed(name: string, cpu: 'node' | 'process'): FamilyDef {
       const u = r.between(0.45, 0.8);
       const w = wander(r, 0.06);
       return base(name, size, seed, `u=${u.toFixed(2)}`, {
-        pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events: [], cpu,
+        pool: poolSpec(benignBalance(seed), list), duration: 10 * HOUR, events: [], cpu,
         load: atUtilisation(list, (t) => u * w(t)),
       });
     },
@@ -92,7 +92,7 @@ const recovery: FamilyDef = {
     const w = wander(r, 0.04);
     const cap1 = capacityOf(list[0]!);
     return base('recovery', size, seed, `${newPod ? 'new pod' : 'down/up'}, slowstart ${slowstart}s`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 5 * HOUR, events, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: size <= 10 ? 8 * HOUR : 2 * HOUR, events, cpu: 'node',
       load: (t) => uSurvivor * cap1 * (size - 1 || 1) * Math.min(1, w(t)),
     });
   },
@@ -118,7 +118,7 @@ const rollingDeploy: FamilyDef = {
     const u = r.between(0.3, 0.75) * ((size - 1) / size);
     const w = wander(r, 0.05);
     return base('rolling-deploy', size, seed, `slowstart ${slowstart}s`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 7 * HOUR, events, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node',
       load: atUtilisation(list, (t) => u * w(t)),
     });
   },
@@ -131,7 +131,7 @@ const autoscale: FamilyDef = {
     const r = rngFor('autoscale', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r), slowstart: 30 }, (i) => ({ present: i < Math.ceil(size / 2) }));
     const cap1 = capacityOf(list[0]!);
-    const dur = 8 * HOUR;
+    const dur = size <= 10 ? 8 * HOUR : 3 * HOUR;
     const peak = r.between(0.55, 0.75) * cap1 * size;
     const load = (t: number) => peak * (0.25 + 0.75 * Math.sin((Math.PI * t) / dur) ** 2);
     // The autoscaler looks every 5 min and keeps the servers near 50%.
@@ -165,7 +165,7 @@ const oneDown: FamilyDef = {
     const w = wander(r, 0.04);
     const cap1 = capacityOf(list[0]!);
     return base('one-down', size, seed, `${name} down`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: size <= 10 ? 10 * HOUR : 2 * HOUR, cpu: 'node',
       events: [{ at: 30 * MIN + r.int(0, 600), apply: (f) => kill(f, name) }],
       load: (t) => uSurvivor * cap1 * (size - 1) * Math.min(1, w(t)),
     });
@@ -180,7 +180,7 @@ const lowTraffic: FamilyDef = {
     const perWindow = r.pick([1, 2, 5]);
     const bg = r.between(0.7, 0.82);
     const list = servers(size, { serviceTime: 0.01, bgCores: bg });
-    const dur = size <= 10 ? 6 * HOUR : size <= 100 ? 2 * HOUR : size <= 500 ? 40 * MIN : 20 * MIN;
+    const dur = size <= 10 ? 12 * HOUR : size <= 100 ? HOUR : size <= 500 ? 15 * MIN : 10 * MIN;
     return base('low-traffic', size, seed, `${perWindow}/server/window, bg ${bg.toFixed(2)}`, {
       pool: poolSpec(benignBalance(seed), list), duration: dur, events: [], cpu: 'node',
       load: () => (perWindow * size) / 60,
@@ -202,7 +202,7 @@ const canary: FamilyDef = {
     const w = wander(r, 0.05);
     const stableCap = capacityOf(list[0]!) * (size - 1);
     return base('canary', size, seed, `canary ${(share * 100).toFixed(1)}%`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events: [], cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: 10 * HOUR, events: [], cpu: 'node',
       load: (t) => (u * stableCap * w(t)) / (1 - share),
     });
   },
@@ -225,7 +225,7 @@ const backup: FamilyDef = {
     const w = wander(r, 0.05);
     const cap1 = capacityOf(list[0]!);
     return base('backup', size, seed, `${backups} backup`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node',
       load: (t) => u * cap1 * size * w(t),
     });
   },
@@ -238,7 +238,7 @@ const exporterRestart: FamilyDef = {
     const r = rngFor('exporter-restart', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r), cores: 2 });
     const events: SimEvent[] = [];
-    for (let at = r.int(40 * MIN, 80 * MIN); at < 6 * HOUR; at += r.int(60 * MIN, 120 * MIN)) {
+    for (let at = r.int(40 * MIN, 80 * MIN); at < 8 * HOUR; at += r.int(60 * MIN, 120 * MIN)) {
       const gap = r.int(0, 1);
       events.push({ at, apply: (f, ctx) => { f.reload(); ctx.balancerFailCycles = gap; } });
       const name = list[r.int(0, size - 1)]!.name;
@@ -248,7 +248,7 @@ const exporterRestart: FamilyDef = {
     const w = wander(r, 0.06);
     const cpu = seed % 2 === 0 ? 'process' : 'node';
     return base('exporter-restart', size, seed, `${cpu} cpu`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events, cpu,
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu,
       load: atUtilisation(list, (t) => u * w(t)),
     });
   },
@@ -261,14 +261,14 @@ const missingValue: FamilyDef = {
     const r = rngFor('missing-value', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r) }, (i) => (i === 0 ? { cores: 2, weight: 2 } : {}));
     const events: SimEvent[] = [];
-    for (let at = 20 * MIN; at < 6 * HOUR; at += 30 * MIN) {
+    for (let at = 20 * MIN; at < 8 * HOUR; at += 30 * MIN) {
       const name = list[r.int(1, size - 1)]!.name;
       const weight = r.uniform() < 0.5;
       events.push({ at: at + r.int(0, 300), apply: (_f, ctx) => (weight ? ctx.hideWeightOnce : ctx.cpuFailOnce).add(name) });
     }
     const u = r.between(0.75, 0.85);
     return base('missing-value', size, seed, `u=${u.toFixed(2)}`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node',
       load: atUtilisation(list, (t) => u * (1 + 0.02 * Math.sin(t / 900))),
     });
   },
@@ -281,7 +281,7 @@ const scrapeGaps: FamilyDef = {
     const r = rngFor('scrape-gaps', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r) });
     const events: SimEvent[] = [];
-    for (let at = r.int(20 * MIN, 60 * MIN); at < 6 * HOUR; at += r.int(20 * MIN, 60 * MIN)) {
+    for (let at = r.int(20 * MIN, 60 * MIN); at < 8 * HOUR; at += r.int(20 * MIN, 60 * MIN)) {
       const n = r.int(1, 4);
       events.push({ at, apply: (_f, ctx) => { ctx.balancerFailCycles = n; } });
       const name = list[r.int(0, size - 1)]!.name;
@@ -290,7 +290,7 @@ const scrapeGaps: FamilyDef = {
     const u = r.between(0.3, 0.7);
     const w = wander(r, 0.08);
     return base('scrape-gaps', size, seed, `u=${u.toFixed(2)}`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events, cpu: 'node',
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node',
       load: atUtilisation(list, (t) => u * w(t)),
     });
   },
@@ -304,7 +304,7 @@ const noisyNeighbour: FamilyDef = {
     const list = servers(size, { serviceTime: serviceTime(r), cores: 2 });
     const u = r.between(0.2, 0.3);
     const events: SimEvent[] = [];
-    for (let at = r.int(30 * MIN, 60 * MIN); at < 5 * HOUR; at += r.int(90 * MIN, 150 * MIN)) {
+    for (let at = r.int(30 * MIN, 60 * MIN); at < 7 * HOUR; at += r.int(90 * MIN, 150 * MIN)) {
       const s = list[r.int(0, size - 1)]!;
       const bg = s.cores * r.between(0.5, 0.65);
       const name = s.name;
@@ -312,7 +312,7 @@ const noisyNeighbour: FamilyDef = {
     }
     const w = wander(r, 0.05);
     return base('noisy-neighbour', size, seed, `app u=${u.toFixed(2)}`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 6 * HOUR, events, cpu: 'node', expectedWarning: 'cpu-not-traffic',
+      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node', expectedWarning: 'cpu-not-traffic',
       load: atUtilisation(list, (t) => u * w(t)),
     });
   },

@@ -11,6 +11,7 @@
 //   library's process_cpu_seconds_total (the application only, no capacity).
 import type { Fleet } from './fleet.js';
 import type { SimServer } from './server.js';
+import type { Family } from '../../../src/sources/exposition-types.js';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4';
 
@@ -24,8 +25,12 @@ export interface RenderOptions {
   readonly backupMetric?: boolean;
 }
 
-function head(out: string[], name: string, help: string, type: 'gauge' | 'counter'): void {
-  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+/** One metric as the exporter writes it: values already formatted as the text shows them. */
+export interface MetricBlock {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+  readonly samples: ReadonlyArray<{ readonly labels: Readonly<Record<string, string>>; readonly value: string }>;
 }
 
 function codeCount(s: SimServer, code: (typeof CODES)[number]): number {
@@ -38,52 +43,87 @@ function codeCount(s: SimServer, code: (typeof CODES)[number]): number {
   }
 }
 
-/** HAProxy's exposition of one backend at second fleet.t. */
-export function renderHaproxy(fleet: Fleet, opts: RenderOptions = {}): string {
+/** HAProxy's metrics for one backend at second fleet.t, in exporter order. */
+export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlock[] {
   const p = fleet.name;
   const servers = fleet.servers.filter((s) => s.present);
-  const out: string[] = [];
+  const out: MetricBlock[] = [];
   const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => string | number): void => {
-    head(out, name, help, type);
-    for (const s of servers) out.push(`${name}{proxy="${p}",server="${s.name}"} ${value(s)}`);
+    out.push({ name, help, type, samples: servers.map((s) => ({ labels: { proxy: p, server: s.name }, value: String(value(s)) })) });
   };
 
-  head(out, 'haproxy_backend_current_queue', 'Number of current queued connections', 'gauge');
-  out.push(`haproxy_backend_current_queue{proxy="${p}"} ${fleet.backendQueueLength}`);
-  head(out, 'haproxy_backend_connection_errors_total', 'Total number of failed connections to server since the worker process started', 'counter');
-  out.push(`haproxy_backend_connection_errors_total{proxy="${p}"} ${fleet.backendConnectionErrors}`);
-  head(out, 'haproxy_backend_http_responses_total', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', 'counter');
-  for (const code of CODES) {
-    let n = 0;
-    for (const s of servers) n += codeCount(s, code);
-    if (code === '5xx') n += fleet.backend503;
-    out.push(`haproxy_backend_http_responses_total{proxy="${p}",code="${code}"} ${n}`);
-  }
+  out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ labels: { proxy: p }, value: String(fleet.backendQueueLength) }] });
+  out.push({
+    name: 'haproxy_backend_connection_errors_total', help: 'Total number of failed connections to server since the worker process started', type: 'counter',
+    samples: [{ labels: { proxy: p }, value: String(fleet.backendConnectionErrors) }],
+  });
+  out.push({
+    name: 'haproxy_backend_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
+    samples: CODES.map((code) => {
+      let n = 0;
+      for (const s of servers) n += codeCount(s, code);
+      if (code === '5xx') n += fleet.backend503;
+      return { labels: { proxy: p, code }, value: String(n) };
+    }),
+  });
 
   per('haproxy_server_current_queue', 'Number of current queued connections', 'gauge', (s) => s.queueLength);
   per('haproxy_server_current_sessions', 'Number of current sessions on the frontend, backend or server', 'gauge', (s) => s.sessions);
   per('haproxy_server_limit_sessions', "Frontend/listener/server's maxconn, backend's fullconn", 'gauge', (s) => (s.maxconn > 0 ? s.maxconn : 'NaN'));
   per('haproxy_server_sessions_total', 'Total number of sessions since process started', 'counter', (s) => s.sessionsTotal);
   per('haproxy_server_connection_errors_total', 'Total number of failed connections to server since the worker process started', 'counter', (s) => s.connectionErrors);
-  head(out, 'haproxy_server_status', 'Current status of the service, per state label value.', 'gauge');
-  for (const s of servers) {
-    const st = s.status;
-    for (const state of STATES) out.push(`haproxy_server_status{proxy="${p}",server="${s.name}",state="${state}"} ${st === state ? 1 : 0}`);
-  }
-  head(out, 'haproxy_server_weight', "Server's effective weight, or sum of active servers' effective weights for a backend", 'gauge');
-  for (const s of servers) {
-    if (opts.hideWeight?.has(s.name)) continue;
-    // The effective weight: ramps during slow start, integer, as HAProxy shows it.
-    const w = s.effectiveWeight(fleet.t);
-    out.push(`haproxy_server_weight{proxy="${p}",server="${s.name}"} ${w > 0 ? Math.max(1, Math.round(w)) : 0}`);
-  }
+  out.push({
+    name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge',
+    samples: servers.flatMap((s) => {
+      const st = s.status;
+      return STATES.map((state) => ({ labels: { proxy: p, server: s.name, state }, value: st === state ? '1' : '0' }));
+    }),
+  });
+  out.push({
+    name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge',
+    samples: servers.filter((s) => !opts.hideWeight?.has(s.name)).map((s) => {
+      // The effective weight: ramps during slow start, integer, as HAProxy shows it.
+      const w = s.effectiveWeight(fleet.t);
+      return { labels: { proxy: p, server: s.name }, value: String(w > 0 ? Math.max(1, Math.round(w)) : 0) };
+    }),
+  });
   per('haproxy_server_uweight', "Server's user weight, or sum of active servers' user weights for a backend", 'gauge', (s) => s.weight);
   per('haproxy_server_check_last_change_seconds', 'How long ago the last server state changed, in seconds', 'gauge', (s) => Math.max(0, fleet.t - s.lastChangeAt));
   per('haproxy_server_response_time_average_seconds', 'Avg. response time for last 1024 successful connections.', 'gauge', (s) => round3(s.responseTime));
   if (opts.backupMetric !== false) per('haproxy_server_backup', 'Is the server a backup server', 'gauge', (s) => (s.backup ? 1 : 0));
-  head(out, 'haproxy_server_http_responses_total', 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', 'counter');
-  for (const code of CODES) for (const s of servers) out.push(`haproxy_server_http_responses_total{proxy="${p}",server="${s.name}",code="${code}"} ${codeCount(s, code)}`);
+  out.push({
+    name: 'haproxy_server_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
+    samples: CODES.flatMap((code) => servers.map((s) => ({ labels: { proxy: p, server: s.name, code }, value: String(codeCount(s, code)) }))),
+  });
+  return out;
+}
+
+/** Text format 0.0.4 of metric blocks. */
+export function renderBlocks(blocks: readonly MetricBlock[]): string {
+  const out: string[] = [];
+  for (const b of blocks) {
+    out.push(`# HELP ${b.name} ${b.help}`, `# TYPE ${b.name} ${b.type}`);
+    for (const s of b.samples) {
+      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      out.push(labels === '' ? `${b.name} ${s.value}` : `${b.name}{${labels}} ${s.value}`);
+    }
+  }
   return out.join('\n') + '\n';
+}
+
+/** The same blocks as the exposition parser returns them (Family objects), without the text in between. */
+export function blocksToFamilies(blocks: readonly MetricBlock[], keep: ReadonlySet<string>): Family[] {
+  const out: Family[] = [];
+  for (const b of blocks) {
+    if (!keep.has(b.name)) continue;
+    out.push({ name: b.name, type: b.type, help: b.help, samples: b.samples.map((s) => ({ name: b.name, labels: s.labels, value: Number(s.value) })) });
+  }
+  return out;
+}
+
+/** HAProxy's exposition of one backend at second fleet.t. */
+export function renderHaproxy(fleet: Fleet, opts: RenderOptions = {}): string {
+  return renderBlocks(haproxyBlocks(fleet, opts));
 }
 
 function round3(v: number): number {
@@ -91,25 +131,19 @@ function round3(v: number): number {
 }
 
 /** node_exporter: the host's CPU per cpu and mode (busy split 80/20 user/system over the cpus). */
-export function renderNodeCpu(s: SimServer, uptimeSeconds: number): string {
-  const out: string[] = [];
-  head(out, 'node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.', 'counter');
+export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[] {
   const cpus = Math.max(1, Math.round(s.cores));
   const busy = s.hostCpuSeconds / cpus;
+  const idle = Math.max(0, uptimeSeconds - busy).toFixed(2);
+  const samples: Array<{ labels: Record<string, string>; value: string }> = [];
   for (let c = 0; c < cpus; c++) {
-    const idle = Math.max(0, uptimeSeconds - busy);
-    out.push(`node_cpu_seconds_total{cpu="${c}",mode="idle"} ${idle.toFixed(2)}`);
-    out.push(`node_cpu_seconds_total{cpu="${c}",mode="system"} ${(busy * 0.2).toFixed(2)}`);
-    out.push(`node_cpu_seconds_total{cpu="${c}",mode="user"} ${(busy * 0.8).toFixed(2)}`);
+    const cpu = String(c);
+    samples.push({ labels: { cpu, mode: 'idle' }, value: idle }, { labels: { cpu, mode: 'system' }, value: (busy * 0.2).toFixed(2) }, { labels: { cpu, mode: 'user' }, value: (busy * 0.8).toFixed(2) });
   }
-  return out.join('\n') + '\n';
+  return [{ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
 }
 
 /** A client library's process metrics: the application's own CPU since it started. */
-export function renderProcessCpu(sinceRestartSeconds: number): string {
-  return (
-    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n' +
-    '# TYPE process_cpu_seconds_total counter\n' +
-    `process_cpu_seconds_total ${sinceRestartSeconds.toFixed(3)}\n`
-  );
+export function processCpuBlocks(sinceRestartSeconds: number): MetricBlock[] {
+  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ labels: {}, value: sinceRestartSeconds.toFixed(3) }] }];
 }
