@@ -81,7 +81,10 @@ test('roundrobin splits by weight to within a request or two (not Poisson)', () 
 test('roundrobin spills around a server at maxconn: saturated, degraded latency, zero 5xx', () => {
   const f = new Fleet(spec(3, { maxconn: 20 }), 3);
   f.server('s1').weight = 256;
-  for (let t = 0; t < 600; t++) f.step(150); // s1 alone can serve 100 req/s
+  for (let t = 0; t < 600; t++) {
+    f.step(150); // s1 alone can serve 100 req/s
+    assert.equal(f.backendQueueLength, 0, 'spilled at once: nothing waits while other servers have room');
+  }
   const s1 = f.server('s1');
   assert.equal(f.truth.total5xx, 0);
   assert.equal(s1.sessions, 20, 'held at maxconn');
