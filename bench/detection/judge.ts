@@ -38,6 +38,13 @@ export interface RunResult {
 }
 
 export const BLIND_RULE = 'SkewwatchBlind';
+/**
+ * A benign run whose servers sat at their limit this long (work waiting 5 s
+ * in a row, counted per second) was not benign: a server without an
+ * admission limit never sheds, so 5xx alone would miss it. Short Poisson
+ * bursts at 85% stay far below a minute.
+ */
+export const BENIGN_SATURATION_LIMIT = 60;
 
 /** Seconds after a fault within which a total outage must page: checks (3 x 2 s), the next scrape, two more cycles. */
 export function outageDeadline(faultAt: number): number {
@@ -64,7 +71,9 @@ export function judge(trace: RunTrace): RunResult {
       ...common, falsePages: trace.pages.length, falseWarnings: unexpected.length, expectedWarnings: trace.warnings.length - unexpected.length,
       detection: null, detected: false, late: false, faultAt: null, firstPageAt: trace.pages[0]?.at ?? null,
       leadSeconds: null, limitSeconds: null, leadFraction: null,
-      invalid: truth.first5xxAt !== null ? `benign run had ${truth.total5xx} 5xx from t=${truth.first5xxAt}s` : null,
+      invalid: truth.first5xxAt !== null ? `benign run had ${truth.total5xx} 5xx from t=${truth.first5xxAt}s`
+        : truth.saturatedSeconds >= BENIGN_SATURATION_LIMIT ? `benign run saturated a server for ${truth.saturatedSeconds}s from t=${truth.firstSaturatedAt}s`
+        : null,
       note: describe(trace.pages[0]) ?? describe(unexpected[0]),
     };
   }

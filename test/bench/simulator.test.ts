@@ -212,4 +212,6 @@ test('judge: detected before the first 5xx with its lead and lead fraction; late
   assert.equal(benign.falsePages, 1);
   assert.equal(benign.invalid, null);
   assert.match(judge(trace({ first5xxAt: 300, total5xx: 4 }, [], 'benign')).invalid ?? '', /benign run had 4 5xx/);
+  assert.match(judge(trace({ first5xxAt: null, saturatedSeconds: 90, firstSaturatedAt: 100 }, [], 'benign')).invalid ?? '', /saturated a server for 90s/);
+  assert.equal(judge(trace({ first5xxAt: null, saturatedSeconds: 20, firstSaturatedAt: 100 }, [], 'benign')).invalid, null);
 });

@@ -197,11 +197,15 @@ const canary: FamilyDef = {
     const share = r.between(0.01, 0.1);
     // Stable servers weight 100; the canary's weight gives it `share` of the traffic.
     const wc = Math.max(1, Math.round((share * (size - 1) * 100) / (1 - share)));
-    const list = servers(size, { serviceTime: st, weight: 100, cores: 2 }, (i) => (i === size - 1 ? { weight: wc, serviceTime: st * r.between(1, 1.3) } : {}));
+    // A canary that takes more than a stable server's share runs on a box sized for it
+    // (otherwise 7% of a 20-server pool is 1.5x a server's load: an overload, not a canary).
+    const stableShare = (1 - share) / (size - 1);
+    const canaryCores = 2 * Math.max(1, Math.ceil(share / stableShare));
+    const list = servers(size, { serviceTime: st, weight: 100, cores: 2 }, (i) => (i === size - 1 ? { weight: wc, cores: canaryCores, serviceTime: st * r.between(1, 1.3) } : {}));
     const u = r.between(0.3, 0.65);
     const w = wander(r, 0.05);
     const stableCap = capacityOf(list[0]!) * (size - 1);
-    return base('canary', size, seed, `canary ${(share * 100).toFixed(1)}%`, {
+    return base('canary', size, seed, `canary ${(share * 100).toFixed(1)}% on ${canaryCores} cores`, {
       pool: poolSpec(benignBalance(seed), list), duration: 10 * HOUR, events: [], cpu: 'node',
       load: (t) => (u * stableCap * w(t)) / (1 - share),
     });
