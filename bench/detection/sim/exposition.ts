@@ -1,0 +1,149 @@
+// What the simulated fleet's exporters answer on /metrics, in the Prometheus
+// text format 0.0.4:
+// - the balancer: HAProxy's built-in exporter (names, HELP texts, label and
+//   series order as in test/fixtures/exposition/haproxy-2.6.txt, a real 2.6
+//   scrape: backend metrics first, then servers, each metric listing every
+//   object before the next metric; haproxy_server_status one series per
+//   state; limit_sessions NaN without maxconn), plus haproxy_server_backup,
+//   which HAProxy exports from 3.0;
+// - per server: node_exporter (node_cpu_seconds_total per cpu and mode: the
+//   host's CPU, every process, capacity = the cpu count) or a client
+//   library's process_cpu_seconds_total (the application only, no capacity).
+import type { Fleet } from './fleet.js';
+import type { SimServer } from './server.js';
+import type { Family } from '../../../src/signals/exposition-types.js';
+
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4';
+
+const STATES = ['DOWN', 'UP', 'MAINT', 'DRAIN', 'NOLB'] as const;
+const CODES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
+
+export interface RenderOptions {
+  /** Servers whose haproxy_server_weight line is left out of this scrape. */
+  readonly hideWeight?: ReadonlySet<string>;
+  /** Export haproxy_server_backup (HAProxy 3.0+). Default true. */
+  readonly backupMetric?: boolean;
+}
+
+/** One metric as the exporter writes it: values already formatted as the text shows them. */
+export interface MetricBlock {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+  readonly samples: ReadonlyArray<{ readonly labels: Readonly<Record<string, string>>; readonly value: string }>;
+}
+
+function codeCount(s: SimServer, code: (typeof CODES)[number]): number {
+  switch (code) {
+    case '2xx': return s.r2xx;
+    case '3xx': return s.r3xx;
+    case '4xx': return s.r4xx;
+    case '5xx': return s.r5xx;
+    default: return 0;
+  }
+}
+
+/** HAProxy's metrics for one backend at second fleet.t, in exporter order. */
+export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlock[] {
+  const p = fleet.name;
+  const servers = fleet.servers.filter((s) => s.present);
+  const out: MetricBlock[] = [];
+  const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => string | number): void => {
+    out.push({ name, help, type, samples: servers.map((s) => ({ labels: { proxy: p, server: s.name }, value: String(value(s)) })) });
+  };
+
+  out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ labels: { proxy: p }, value: String(fleet.backendQueueLength) }] });
+  out.push({
+    name: 'haproxy_backend_connection_errors_total', help: 'Total number of failed connections to server since the worker process started', type: 'counter',
+    samples: [{ labels: { proxy: p }, value: String(fleet.backendConnectionErrors) }],
+  });
+  out.push({
+    name: 'haproxy_backend_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
+    samples: CODES.map((code) => {
+      let n = 0;
+      for (const s of servers) n += codeCount(s, code);
+      if (code === '5xx') n += fleet.backend503;
+      return { labels: { proxy: p, code }, value: String(n) };
+    }),
+  });
+
+  per('haproxy_server_current_queue', 'Number of current queued connections', 'gauge', (s) => s.queueLength);
+  per('haproxy_server_current_sessions', 'Number of current sessions on the frontend, backend or server', 'gauge', (s) => s.sessions);
+  per('haproxy_server_limit_sessions', "Frontend/listener/server's maxconn, backend's fullconn", 'gauge', (s) => (s.maxconn > 0 ? s.maxconn : 'NaN'));
+  per('haproxy_server_sessions_total', 'Total number of sessions since process started', 'counter', (s) => s.sessionsTotal);
+  per('haproxy_server_connection_errors_total', 'Total number of failed connections to server since the worker process started', 'counter', (s) => s.connectionErrors);
+  out.push({
+    name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge',
+    samples: servers.flatMap((s) => {
+      const st = s.status;
+      return STATES.map((state) => ({ labels: { proxy: p, server: s.name, state }, value: st === state ? '1' : '0' }));
+    }),
+  });
+  out.push({
+    name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge',
+    samples: servers.filter((s) => !opts.hideWeight?.has(s.name)).map((s) => {
+      // The effective weight: ramps during slow start, integer, as HAProxy shows it.
+      const w = s.effectiveWeight(fleet.t);
+      return { labels: { proxy: p, server: s.name }, value: String(w > 0 ? Math.max(1, Math.round(w)) : 0) };
+    }),
+  });
+  per('haproxy_server_uweight', "Server's user weight, or sum of active servers' user weights for a backend", 'gauge', (s) => s.weight);
+  per('haproxy_server_check_last_change_seconds', 'How long ago the last server state changed, in seconds', 'gauge', (s) => Math.max(0, fleet.t - s.lastChangeAt));
+  per('haproxy_server_response_time_average_seconds', 'Avg. response time for last 1024 successful connections.', 'gauge', (s) => round3(s.responseTime));
+  if (opts.backupMetric !== false) per('haproxy_server_backup', 'Is the server a backup server', 'gauge', (s) => (s.backup ? 1 : 0));
+  out.push({
+    name: 'haproxy_server_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
+    samples: CODES.flatMap((code) => servers.map((s) => ({ labels: { proxy: p, server: s.name, code }, value: String(codeCount(s, code)) }))),
+  });
+  return out;
+}
+
+/** Text format 0.0.4 of metric blocks. */
+export function renderBlocks(blocks: readonly MetricBlock[]): string {
+  const out: string[] = [];
+  for (const b of blocks) {
+    out.push(`# HELP ${b.name} ${b.help}`, `# TYPE ${b.name} ${b.type}`);
+    for (const s of b.samples) {
+      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      out.push(labels === '' ? `${b.name} ${s.value}` : `${b.name}{${labels}} ${s.value}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The same blocks as the exposition parser returns them (Family objects), without the text in between. */
+export function blocksToFamilies(blocks: readonly MetricBlock[], keep: ReadonlySet<string>): Family[] {
+  const out: Family[] = [];
+  for (const b of blocks) {
+    if (!keep.has(b.name)) continue;
+    out.push({ name: b.name, type: b.type, help: b.help, samples: b.samples.map((s) => ({ name: b.name, labels: s.labels, value: Number(s.value) })) });
+  }
+  return out;
+}
+
+/** HAProxy's exposition of one backend at second fleet.t. */
+export function renderHaproxy(fleet: Fleet, opts: RenderOptions = {}): string {
+  return renderBlocks(haproxyBlocks(fleet, opts));
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** node_exporter: the host's CPU per cpu and mode (busy split 80/20 user/system over the cpus). */
+export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[] {
+  const cpus = Math.max(1, Math.round(s.cores));
+  const busy = s.hostCpuSeconds / cpus;
+  const idle = Math.max(0, uptimeSeconds - busy).toFixed(2);
+  const samples: Array<{ labels: Record<string, string>; value: string }> = [];
+  for (let c = 0; c < cpus; c++) {
+    const cpu = String(c);
+    samples.push({ labels: { cpu, mode: 'idle' }, value: idle }, { labels: { cpu, mode: 'system' }, value: (busy * 0.2).toFixed(2) }, { labels: { cpu, mode: 'user' }, value: (busy * 0.8).toFixed(2) });
+  }
+  return [{ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
+}
+
+/** A client library's process metrics: the application's own CPU since it started. */
+export function processCpuBlocks(sinceRestartSeconds: number): MetricBlock[] {
+  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ labels: {}, value: sinceRestartSeconds.toFixed(3) }] }];
+}

@@ -1,0 +1,74 @@
+// A fixed-seed subset of `npm run bench:detection`, through the same code
+// (simulator -> exposition -> real scrape source -> real Daemon with the
+// default rules). Every family outside KNOWN_FAILING must be perfect: no
+// false page, and for faults every run paged in time (before the first 5xx;
+// while saturated for spill; within two cycles for a total outage).
+//
+// KNOWN_FAILING lists the families that fail on main today, each with the
+// issue 10 item that fixes it. It is printed, not asserted. The lead empties
+// it as the fixes merge; a family must leave it once it passes here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FAMILIES } from '../../bench/detection/families/index.js';
+import { runJob, type Job } from '../../bench/detection/run.js';
+import type { RunResult } from '../../bench/detection/judge.js';
+
+export const KNOWN_FAILING: Readonly<Record<string, string>> = {
+  'mixed-hw-unreported': 'issue 10 item 5: unknown capacity assumed equal (1 core): correct 2:1:1:1 weights page "overweighted"',
+  recovery: 'issue 10 item 2: a returning server / new pod is judged before it warmed up: the survivors look hot and page',
+  'wrong-weight-nocpu': 'issue 10 item 6: without CPU the wrong weight is never paged (balancer signals: sessions/limit, response time)',
+  'wrong-weight-partial-cpu': 'issue 10 item 6: with CPU missing for some servers the wrong weight is missed',
+  'most-maint': 'issue 10 item 6 (and the e2e MAINT scenario): capacity loss without skew never pages although the rest saturate',
+  'total-outage': 'issue 10 item 1: a total outage never pages',
+  'wrong-drain': 'issue 10 item 5: unknown capacity on mixed hardware pages before the fault; item 6: the saturation after the drain is missed',
+  'rr-spill': 'issue 10 item 6: a backend held at maxconn (spill, no 5xx) is not paged: sessions vs limit and response time unused',
+  'consistent-hash-remap': 'issue 10 item 11 (forecast) / item 4: a page 75 s after start, before the fault, on the uneven but harmless Zipf hash spread (CPU 0.34)',
+  'source-hash': 'not an issue 10 item by name: "pouring" pages on share alone (few clients, CPU 0.3) before the fault; see items 4/12',
+};
+
+/** Benign runs are cut to 90 simulated minutes here (every family has its first events by then). */
+const BENIGN_SECONDS = 90 * 60;
+
+function subset(): Job[] {
+  const out: Job[] = [];
+  for (const f of FAMILIES) {
+    const sizes = [...f.sizes].sort((a, b) => a - b);
+    if (f.kind === 'benign') out.push({ family: f.name, size: sizes[0]!, seed: 1 });
+    else out.push({ family: f.name, size: sizes[0]!, seed: 1 }, { family: f.name, size: sizes[1] ?? sizes[0]!, seed: 2 });
+  }
+  return out;
+}
+
+function problems(r: RunResult): string[] {
+  const out: string[] = [];
+  if (r.invalid !== null) out.push(`invalid scenario: ${r.invalid}`);
+  if (r.falsePages > 0) out.push(`${r.falsePages} false page(s): ${r.note}`);
+  if (r.kind === 'fault' && r.invalid === null && !r.detected) out.push(r.falsePages > 0 ? 'and not detected in time' : (r.note ?? 'not detected'));
+  return out;
+}
+
+test('detection subset: every family not listed as known-failing is perfect', { timeout: 600_000 }, async () => {
+  const failures: string[] = [];
+  const known: string[] = [];
+  const passingKnown = new Set(Object.keys(KNOWN_FAILING));
+  for (const job of subset()) {
+    const p = problems(await runJob(job, optionsFor(job)));
+    const line = `${job.family} size=${job.size} seed=${job.seed}: ${p.length === 0 ? 'ok' : p.join('; ')}`;
+    if (job.family in KNOWN_FAILING) {
+      known.push(line);
+      if (p.length > 0) passingKnown.delete(job.family);
+    } else if (p.length > 0) failures.push(line);
+  }
+  console.log(`known-failing families (printed, not asserted):\n  ${known.join('\n  ')}`);
+  if (passingKnown.size > 0) console.log(`now passing here, remove from KNOWN_FAILING: ${[...passingKnown].join(', ')}`);
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
+
+function optionsFor(job: Job): { maxSeconds?: number } {
+  return FAMILIES.find((f) => f.name === job.family)!.kind === 'benign' ? { maxSeconds: BENIGN_SECONDS } : {};
+}
+
+test('KNOWN_FAILING names only real families', () => {
+  const names = new Set(FAMILIES.map((f) => f.name));
+  for (const k of Object.keys(KNOWN_FAILING)) assert.ok(names.has(k), k);
+});
