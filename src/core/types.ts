@@ -161,6 +161,16 @@ export interface PoolVerdict {
    * compatibility; the core always sets it.
    */
   readonly missing?: readonly string[];
+  /**
+   * Up backends that came up within the rate window (slow start): left out of
+   * the expected distribution and the tests, so neither they nor their peers
+   * are judged skewed for it. Optional for compatibility; the core sets it.
+   */
+  readonly warming?: readonly string[];
+  /** Up backup servers standing by while a primary is up: no expected share. */
+  readonly backups?: readonly string[];
+  /** Up backends without a weight while their peers have one: not judged (never assumed equal). */
+  readonly unweighted?: readonly string[];
   readonly hot: readonly string[];
   readonly starved: readonly string[];
   /**

@@ -36,7 +36,7 @@ export function analysePool(
 ): PoolVerdict {
   // Checked once; an old-format or damaged history reads as empty.
   const h = usable(history);
-  const p = preparePool(sample, opts);
+  const p = preparePool(sample, opts, h, now);
   const skew = analyseSkew(p, opts);
   const cpu = analyseCpu(p, opts);
   // Only when requests match the configuration: then a wrong weight is the suspect.
@@ -72,6 +72,9 @@ export function analysePool(
     upCount: p.upCount,
     unavailable: p.unavailable,
     missing: p.missing,
+    warming: p.warming,
+    backups: p.backups,
+    unweighted: p.unweighted,
     hot,
     starved,
     stats: skew.stats,

@@ -5,7 +5,9 @@
 // larger share of requests than its share of the pool's CPU capacity, and
 // runs far hotter than its peers.
 //
-//   capacity share    c_i = capacity_i / Σ capacity     (cores; hint when unknown)
+//   capacity share    c_i = capacity_i / Σ capacity     (cores as reported, or
+//                     the pool's hint; when neither, assumed from the weights
+//                     within 2× of the typical backend: assumed-capacity.ts)
 //   overweighted i    share_i ≥ skewRatio · c_i
 //                     u_i ≥ skewRatio · median(u)  and  u_i − median(u) ≥ minUtilisationGap
 //                     G-test of request counts against c is significant (p < alpha)
@@ -19,7 +21,7 @@ import { chiSquareSurvival } from './special.js';
 import { median } from './robust.js';
 import { Scratch } from './scratch.js';
 
-const { C_COUNT, C_FLAGS, C_SHARE, C_UTIL, F_TESTED, STRIDE } = LAYOUT;
+const { C_CAP, C_COUNT, C_CPU, C_FLAGS, C_SHARE, C_UTIL, F_TESTED, STRIDE } = LAYOUT;
 
 /** Smallest utilisation gap (hottest − median) worth a warning: idle pools wobble. */
 export const MIN_UTILISATION_GAP = 0.15;
@@ -30,17 +32,20 @@ export interface CapacityResult {
   /** Its share of the pool's CPU capacity (0 when none). */
   readonly capacityShare: number;
   readonly medianUtilisation: number;
+  /** Median CPU in cores of the compared backends (for the text when capacity is assumed). */
+  readonly medianCpu: number;
   readonly pValue: number;
+  /** Backends compared, their total capacity in cores, and whether all capacities are equal. */
+  readonly compared: number;
+  readonly capacitySum: number;
+  readonly equalCapacity: boolean;
 }
 
-const NONE: CapacityResult = Object.freeze({ overweighted: -1, capacityShare: 0, medianUtilisation: 0, pValue: 1 });
+const NONE: CapacityResult = Object.freeze({
+  overweighted: -1, capacityShare: 0, medianUtilisation: 0, medianCpu: 0, pValue: 1, compared: 0, capacitySum: 0, equalCapacity: true,
+});
 const UTILS = new Scratch();
 const MEDIAN = new Scratch();
-
-function capacityOf(cpuCapacity: number | undefined, hint: number | undefined, dflt: number): number {
-  for (const c of [cpuCapacity, hint, dflt]) if (typeof c === 'number' && Number.isFinite(c) && c > 0) return c;
-  return 1;
-}
 
 export function analyseCapacity(p: PreparedPool, opts: AnalysisOptions): CapacityResult {
   const { d, n } = p;
@@ -49,12 +54,17 @@ export function analyseCapacity(p: PreparedPool, opts: AnalysisOptions): Capacit
   let volume = 0;
   let hottest = -1;
   let maxU = -Infinity;
+  let minCap = Infinity;
+  let maxCap = 0;
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
     if (!(d[o + C_FLAGS]! & F_TESTED)) continue;
     const u = d[o + C_UTIL]!;
     if (u < 0) return NONE; // CPU must be known for every compared backend
     k++;
-    capSum += capacityOf(p.sample.backends[i]!.cpuCapacity, p.sample.cpuCapacityHint, opts.cpuCapacityCores);
+    const cap = d[o + C_CAP]!;
+    capSum += cap;
+    if (cap < minCap) minCap = cap;
+    if (cap > maxCap) maxCap = cap;
     volume += d[o + C_COUNT]!;
     if (u > maxU) {
       maxU = u;
@@ -68,7 +78,7 @@ export function analyseCapacity(p: PreparedPool, opts: AnalysisOptions): Capacit
   for (let o = 0; o < n * STRIDE; o += STRIDE) if (d[o + C_FLAGS]! & F_TESTED) utils[j++] = d[o + C_UTIL]!;
   const medU = median(utils, k, MEDIAN.get(k));
   const ho = hottest * STRIDE;
-  const cs = capacityOf(p.sample.backends[hottest]!.cpuCapacity, p.sample.cpuCapacityHint, opts.cpuCapacityCores) / capSum;
+  const cs = d[ho + C_CAP]! / capSum;
   if (!(d[ho + C_SHARE]! >= opts.skewRatio * cs)) return NONE;
   if (!(maxU >= opts.skewRatio * medU && maxU - medU >= MIN_UTILISATION_GAP)) return NONE;
 
@@ -77,10 +87,16 @@ export function analyseCapacity(p: PreparedPool, opts: AnalysisOptions): Capacit
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
     if (!(d[o + C_FLAGS]! & F_TESTED)) continue;
     const obs = d[o + C_COUNT]!;
-    const exp = (volume * capacityOf(p.sample.backends[i]!.cpuCapacity, p.sample.cpuCapacityHint, opts.cpuCapacityCores)) / capSum;
+    const exp = (volume * d[o + C_CAP]!) / capSum;
     if (obs > 0 && exp > 0) g += obs * Math.log(obs / exp);
   }
   const pValue = chiSquareSurvival(Math.max(0, 2 * g), k - 1);
   if (!(pValue < opts.alpha)) return NONE;
-  return { overweighted: hottest, capacityShare: cs, medianUtilisation: medU, pValue };
+  j = 0;
+  for (let o = 0; o < n * STRIDE; o += STRIDE) if (d[o + C_FLAGS]! & F_TESTED) utils[j++] = d[o + C_CPU]!;
+  const medianCpu = median(utils, k, MEDIAN.get(k));
+  return {
+    overweighted: hottest, capacityShare: cs, medianUtilisation: medU, medianCpu, pValue,
+    compared: k, capacitySum: capSum, equalCapacity: maxCap - minCap <= 1e-9 * maxCap,
+  };
 }

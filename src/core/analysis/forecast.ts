@@ -12,12 +12,23 @@
 
 import type { Forecast, PoolHistory } from '../types.js';
 import type { AnalysisOptions } from './options.js';
-import { theilSen } from './robust.js';
+import { medianInPlace, theilSen } from './robust.js';
 import { columnOf, strideOf, usable, UTIL } from './history.js';
 import { Scratch } from './scratch.js';
 
 const XS = new Scratch();
 const YS = new Scratch();
+const RESIDUALS = new Scratch();
+
+/**
+ * Residuals (utilisation units) below which a point agrees with the trend,
+ * whatever the fit's own scatter: CPU rates wobble by a few points.
+ */
+export const RESIDUAL_FLOOR = 0.02;
+/** Residual scale: 1.4826 × MAD estimates σ for normal noise (Rousseeuw & Croux, JASA 88, 1993). */
+const MAD_TO_SIGMA = 1.4826;
+/** A point is off the trend beyond this many σ of the residuals. */
+const OFF_TREND_SIGMAS = 3;
 
 /** Slopes below this (utilisation per second, i.e. +0.36 per 10 hours) are "flat". */
 export const FLAT_SLOPE_PER_SECOND = 1e-5;
@@ -33,7 +44,11 @@ export const FLAT_SLOPE_PER_SECOND = 1e-5;
  *   null  with fewer than minForecastPoints points, or a slope ≤ the flat
  *         epsilon (not rising);
  *   (threshold − level) / slope otherwise, where level is the fitted trend
- *   at `now` (robust to a spike in the latest sample), floored at 0.
+ *   at `now` (robust to a spike in the latest sample) or `current` when that
+ *   is lower (the present wins over a fit that lags a drop).
+ *
+ * The fit is Theil–Sen over the history, unless the newest points have left
+ * that trend (regimeStart): then it is refitted on the new regime only.
  */
 export function forecastBackend(
   backend: string,
@@ -75,10 +90,26 @@ export function forecastBackend(
   let slope = 0;
   let level = current;
   if (k >= opts.minForecastPoints) {
-    const fit = theilSen(xs, ys, k, opts.maxTrendPairs);
+    let fit = theilSen(xs, ys, k, opts.maxTrendPairs);
     if (fit && Number.isFinite(fit.slope) && Number.isFinite(fit.intercept)) {
+      // A new regime (a ramp after minutes of flat load, or a drop) is an
+      // outlier set to a fit over the whole history: after 8 flat minutes a
+      // ramp to saturation in 40 s was forecast at 922 s. Refit on it.
+      const knee = regimeStart(xs, ys, k, fit.slope, fit.intercept);
+      if (knee > 0) {
+        const m = k - knee;
+        for (let i = 0; i < m; i++) {
+          xs[i] = xs[knee + i]!;
+          ys[i] = ys[knee + i]!;
+        }
+        const recent = theilSen(xs, ys, m, opts.maxTrendPairs);
+        if (recent && Number.isFinite(recent.slope) && Number.isFinite(recent.intercept)) fit = recent;
+      }
       slope = fit.slope;
-      level = fit.intercept;
+      // The fitted level at now is robust to a spike in the latest sample,
+      // but it must not override a present that is lower: a fit still
+      // carrying minutes at 0.95 said "saturated" while CPU was 0.3.
+      level = fit.intercept < current ? fit.intercept : current;
     }
   }
   let secondsToSaturation: number | null = null;
@@ -88,4 +119,35 @@ export function forecastBackend(
     secondsToSaturation = Number.isFinite(eta) ? Math.max(0, eta) : null;
   }
   return { backend, secondsToSaturation, slopePerSecond: slope, threshold, current };
+}
+
+/**
+ * Where a new regime starts, or 0 when there is none. The newest two
+ * points (the current value and the one before) must both lie off the fit
+ * on the same side, beyond max(RESIDUAL_FLOOR, 3σ) with σ = 1.4826 × MAD of
+ * the residuals: one spike never switches, two consecutive observations
+ * do. The regime is the run of such points at the end; the point before the
+ * run (the knee, where the old regime ended) is included, so a ramp seen at
+ * only two points still has three to fit. Returns the knee's index.
+ */
+function regimeStart(xs: Float64Array, ys: Float64Array, k: number, slope: number, intercept: number): number {
+  if (k < 4) return 0;
+  const last = ys[k - 1]! - (slope * xs[k - 1]! + intercept);
+  const before = ys[k - 2]! - (slope * xs[k - 2]! + intercept);
+  // Cheap gate first: the usual steady pool stops here, no MAD needed.
+  if (!(Math.abs(last) > RESIDUAL_FLOOR && Math.abs(before) > RESIDUAL_FLOOR && last * before > 0)) return 0;
+  const r = RESIDUALS.get(k);
+  for (let i = 0; i < k; i++) r[i] = Math.abs(ys[i]! - (slope * xs[i]! + intercept));
+  // Residuals of a Theil–Sen fit have median ≈ 0, so the median |r| is their MAD.
+  const sigma = MAD_TO_SIGMA * medianInPlace(r, k);
+  const tol = Math.max(RESIDUAL_FLOOR, OFF_TREND_SIGMAS * sigma);
+  const sign = last > 0 ? 1 : -1;
+  let start = k;
+  while (start > 0) {
+    const ri = ys[start - 1]! - (slope * xs[start - 1]! + intercept);
+    if (!(ri * sign > tol)) break;
+    start--;
+  }
+  if (k - start < 2) return 0;
+  return start > 0 ? start - 1 : 0;
 }

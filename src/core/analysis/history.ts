@@ -17,10 +17,19 @@
 
 import type { PoolHistory, PoolSample } from '../types.js';
 import type { AnalysisOptions } from './options.js';
-import { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './prepare.js';
+import { MAX_PLAUSIBLE, MIN_NONZERO, nonNegOrMissing } from './sanitise.js';
+import { assumedCapacity, typicalUpWeight } from './assumed-capacity.js';
 
 /** Marks an unknown utilisation (JSON has no NaN; a number keeps arrays all-double in V8). */
 export const UNKNOWN = -1;
+/**
+ * Marks a backend that was not up (down, maint) or absent from the sample at
+ * that point. Kept apart from UNKNOWN (up, CPU unknown) so the analysis can
+ * tell a backend that came up within the rate window (warming up, prepare.ts)
+ * without one more number per point. Histories written before this marker
+ * existed have UNKNOWN there: they read as "was up", the old behaviour.
+ */
+export const DOWN = -2;
 /** Points per block: copying the last block per append stays small, reading stays contiguous. */
 export const HISTORY_BLOCK = 8;
 /** Offsets inside a point; utilisation of name j is at UTIL + j. */
@@ -84,7 +93,7 @@ export function usable(history: unknown): PoolHistory {
       if (typeof at !== 'number' || !Number.isFinite(at)) continue;
       const util = names.map((_, j) => {
         const v = block[o + UTIL + j];
-        return typeof v === 'number' && v >= 0 && v < Infinity ? v : UNKNOWN;
+        return typeof v === 'number' && v >= 0 && v < Infinity ? v : v === DOWN ? DOWN : UNKNOWN;
       });
       points.push({ at, traffic: block[o + TRAFFIC] === 1, util });
     }
@@ -123,6 +132,33 @@ export function columnOf(history: PoolHistory, name: string, hint = -1): number 
   const names = history.names;
   if (hint >= 0 && hint < names.length && names[hint] === name) return hint;
   return names.indexOf(name);
+}
+
+/**
+ * Which of `names` were not up (DOWN) or absent in some history point with
+ * since ≤ at < now: they came up within that span. Sets out[j] = 1 for
+ * column j (out must have names.length entries, zeroed by the caller) and
+ * returns whether any point lies in the span at all (without one nothing is
+ * known: a first cycle, or a history older than the span). Reads only the
+ * newest points, from the end.
+ */
+export function downSince(history: PoolHistory, since: number, now: number, out: Uint8Array): boolean {
+  const h = usable(history);
+  const stride = strideOf(h);
+  const width = h.names.length;
+  let any = false;
+  for (let b = h.blocks.length - 1; b >= 0; b--) {
+    const block = h.blocks[b]!;
+    const first = b === 0 ? h.skip * stride : 0;
+    for (let o = block.length - stride; o >= first; o -= stride) {
+      const at = block[o + AT]!;
+      if (at >= now) continue;
+      if (at < since) return any;
+      any = true;
+      for (let j = 0; j < width; j++) if (block[o + UTIL + j] === DOWN) out[j] = 1;
+    }
+  }
+  return any;
 }
 
 /** Whether the newest point recorded traffic (false for an empty history). */
@@ -188,18 +224,29 @@ export function appendHistory(history: PoolHistory, sample: PoolSample, now: num
  */
 function pointOf(sample: PoolSample, now: number, opts: AnalysisOptions, column: Map<string, number> | null, width: number): number[] {
   const src = Array.isArray(sample.backends) ? sample.backends : [];
-  const hint = positive(sample.cpuCapacityHint) ? sample.cpuCapacityHint : opts.cpuCapacityCores;
+  const hint = positive(sample.cpuCapacityHint) ? sample.cpuCapacityHint : undefined;
   const p: number[] = [now, 0];
-  for (let j = 0; j < width; j++) p.push(UNKNOWN);
+  // Not up or absent: DOWN; up: its utilisation, or UNKNOWN without CPU.
+  for (let j = 0; j < width; j++) p.push(DOWN);
+  let typicalWeight = -1; // computed on the first backend whose capacity is not reported
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     if (b.health !== 'up') continue;
+    const at = UTIL + (column ? column.get(String(b.backend))! : i);
+    if (p[at] === DOWN) p[at] = UNKNOWN;
     // Same sanitising as the analysis, so history and verdict agree.
     if (nonNegOrMissing(b.rate) > 0) p[TRAFFIC] = 1;
     const cpu = nonNegOrMissing(b.cpu);
     if (cpu < 0) continue;
-    const u = cpu / (positive(b.cpuCapacity) ? b.cpuCapacity : hint!);
-    if (Number.isFinite(u)) p[UTIL + (column ? column.get(String(b.backend))! : i)] = u;
+    let capacity: number;
+    if (positive(b.cpuCapacity)) capacity = b.cpuCapacity;
+    else if (hint !== undefined) capacity = hint;
+    else {
+      if (typicalWeight < 0) typicalWeight = typicalUpWeight(src);
+      capacity = assumedCapacity(b.weight, typicalWeight, opts);
+    }
+    const u = cpu / capacity;
+    if (Number.isFinite(u)) p[at] = u;
   }
   return p;
 }
@@ -265,7 +312,8 @@ function relayout(src: PoolSample['backends'], oldNames: readonly string[], kept
     }
   });
   const from = names.map((name) => oldNames.indexOf(name));
-  const points = kept.map((p): DecodedPoint => ({ at: p.at, traffic: p.traffic, util: from.map((j) => (j >= 0 ? p.util[j]! : UNKNOWN)) }));
+  // A name new to the history was absent from the earlier points: DOWN (it joined).
+  const points = kept.map((p): DecodedPoint => ({ at: p.at, traffic: p.traffic, util: from.map((j) => (j >= 0 ? p.util[j]! : DOWN)) }));
   return { names, points };
 }
 

@@ -6,8 +6,16 @@
 //   1. the pool-level G-test is significant (p < alpha, volume guards met);
 //   2. the effect is sizeable: ratio ≥ skewRatio (hot) / ≤ 1/skewRatio
 //      (starved), or |share − expected| ≥ minDeviationPp;
-//   3. the backend itself deviates significantly: its adjusted residual
-//      passes a Bonferroni-corrected test at alpha / (backends compared).
+//   3. the backend itself deviates significantly: the exact binomial tail of
+//      its count, in the direction of the effect, is below
+//      alpha / (2 × backends compared) (two-sided, Bonferroni-corrected).
+//
+// The pool test of step 1 is the G-test while every comparable backend
+// expects at least MIN_EXPECTED_COUNT requests. Below that the chi-square
+// approximation of G fails (a 1000-backend pool at 1–2 requests each raised
+// warnings in 7–18% of balanced cycles) and the pool p-value is instead the
+// Bonferroni bound over the exact per-backend tests, min(1, 2k · min tail),
+// which holds at any count.
 // It is labelled an *outlier* ('hot'/'starved') when, in addition, its
 // modified z-score among its peers reaches ±outlierZ — required only with
 // zMinBackends or more comparable backends (below that a median/MAD of 2–4
@@ -16,7 +24,7 @@
 import type { PoolStats } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
-import { chiSquareSurvival } from './special.js';
+import { binomialLowerTail, binomialUpperTail, chiSquareSurvival } from './special.js';
 import { coefficientOfVariation, gini, jainIndex } from './dispersion.js';
 import { mad, median, modifiedZ } from './robust.js';
 import { Scratch } from './scratch.js';
@@ -35,6 +43,13 @@ const { M_HOT_CANDIDATE, M_COLD_CANDIDATE, M_HOT, M_STARVED } = MARKS;
  */
 const ZERO_WEIGHT_EXPECTED_COUNT = 0.5;
 
+/**
+ * Smallest expected count per comparable backend for the G-test's
+ * chi-square approximation: Cochran's rule (Biometrics 10, 1954) asks for
+ * expected counts of at least 5; below it the exact tests decide.
+ */
+export const MIN_EXPECTED_COUNT = 5;
+
 export interface SkewResult {
   readonly stats: PoolStats;
   /** Index of the backend with the highest ratio among hot candidates, or −1. */
@@ -42,6 +57,8 @@ export interface SkewResult {
   /** Index of the backend with the lowest ratio among starved candidates, or −1. */
   readonly coldest: number;
   readonly skewed: boolean;
+  /** Some comparable backend expected fewer than MIN_EXPECTED_COUNT requests: the exact tests stood in for the G-test. */
+  readonly lowCounts: boolean;
 }
 
 const RATIOS = new Scratch();
@@ -55,7 +72,7 @@ const UNTESTED_STATS: PoolStats = Object.freeze({
 export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult {
   const { d, n, tested, volume } = p;
   if (tested === 0 || !(p.totalRate > 0)) {
-    return { stats: { ...UNTESTED_STATS, volume }, hottest: -1, coldest: -1, skewed: false };
+    return { stats: { ...UNTESTED_STATS, volume }, hottest: -1, coldest: -1, skewed: false, lowCounts: false };
   }
 
   // Ratios. Comparable backends (expected > 0) are gathered for the
@@ -69,12 +86,14 @@ export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult 
   let minRatio = Infinity;
   let maxDev = 0;
   let g = 0;
+  let minExpectedCount = Infinity;
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
     if (!(d[o + C_FLAGS]! & F_TESTED)) continue;
     const share = d[o + C_SHARE]!;
     const expected = d[o + C_EXPECTED]!;
     let ratio: number;
     if (expected > 0) {
+      if (volume * expected < minExpectedCount) minExpectedCount = volume * expected;
       ratio = share / expected;
       ratios[m++] = ratio;
       if (ratio < minRatio) minRatio = ratio;
@@ -98,7 +117,8 @@ export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult 
   // treat that as 0 so p is exactly 1 there (and monotone in volume).
   if (g <= volume * 1e-12) g = 0;
   const df = tested - 1;
-  const pValue = df > 0 && g > 0 ? chiSquareSurvival(g, df) : 1;
+  const lowCounts = df > 0 && minExpectedCount < MIN_EXPECTED_COUNT;
+  const pValue = lowCounts ? exactPoolPValue(p) : df > 0 && g > 0 ? chiSquareSurvival(g, df) : 1;
   const significant = pValue < opts.alpha && volume >= opts.minRequests && p.totalRate >= opts.minRate;
 
   // Robust z of each comparable ratio (Iglewicz & Hoaglin modified z-score).
@@ -125,7 +145,8 @@ export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult 
 
   let hottest = -1;
   let coldest = -1;
-  const perBackendAlpha = opts.alpha / tested; // Bonferroni (Dunn, JASA 56, 1961)
+  // Two-sided at alpha, Bonferroni over the backends compared (Dunn, JASA 56, 1961): each tail at alpha / 2k.
+  const tailAlpha = opts.alpha / (2 * tested);
   const minDev = opts.minDeviationPp / 100;
   const coldRatio = 1 / opts.skewRatio;
   const requireZ = m >= opts.zMinBackends;
@@ -140,7 +161,7 @@ export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult 
     const hotEffect = expected > 0 ? ratio >= opts.skewRatio || excess >= minDev : excess >= minDev;
     const coldEffect = expected > 0 && (ratio <= coldRatio || -excess >= minDev);
     if (!hotEffect && !coldEffect) continue;
-    if (!backendSignificant(d[o + C_COUNT]!, volume, expected, perBackendAlpha)) continue;
+    if (!backendSignificant(d[o + C_COUNT]!, volume, expected, tailAlpha, hotEffect)) continue;
     let mark = 0;
     if (hotEffect) {
       mark |= M_HOT_CANDIDATE;
@@ -153,20 +174,47 @@ export function analyseSkew(p: PreparedPool, opts: AnalysisOptions): SkewResult 
     }
     d[o + C_MARK] = mark;
   }
-  return { stats, hottest, coldest, skewed: hottest >= 0 || coldest >= 0 };
+  return { stats, hottest, coldest, skewed: hottest >= 0 || coldest >= 0, lowCounts };
 }
 
 /**
- * Does one backend's count deviate from its expectation beyond chance?
- * Adjusted (standardised) residual r = (O − E) / √(E(1 − p)) with E = V·p,
- * asymptotically N(0, 1) under the configured distribution (Haberman,
- * Biometrics 29, 1973); two-sided p = P(χ²₁ ≥ r²). A weight-0 backend
- * (p = 0) cannot receive anything by chance: any request is significant.
+ * Does one backend's count deviate from its expectation beyond chance, in
+ * the direction of its effect? Under the configured distribution a
+ * backend's count O is Binomial(V, p) (V requests, each landing on it with
+ * its expected share p); the exact tail P(X ≥ O) (hot) or P(X ≤ O)
+ * (starved) is compared with `tailAlpha`. Exact at any expected count, where
+ * the adjusted residual's normal approximation (Haberman 1973) called a
+ * backend with 6 requests where 1 is expected significant at 1e-6 when the
+ * true chance is 6e-4. A weight-0 backend (p = 0) cannot receive anything by
+ * chance: any request is significant.
  */
-export function backendSignificant(obs: number, volume: number, expected: number, alpha: number): boolean {
+export function backendSignificant(obs: number, volume: number, expected: number, tailAlpha: number, hot: boolean): boolean {
   if (expected <= 0) return obs >= 1;
   if (expected >= 1) return false;
-  const e = volume * expected;
-  const r2 = ((obs - e) * (obs - e)) / (e * (1 - expected));
-  return chiSquareSurvival(r2, 1) < alpha;
+  return (hot ? binomialUpperTail(obs, volume, expected) : binomialLowerTail(obs, volume, expected)) < tailAlpha;
+}
+
+/**
+ * Pool p-value at small expected counts: the Bonferroni bound over the
+ * exact two-sided per-backend tests, min(1, k · 2 · min_i min(P(X ≥ O_i),
+ * P(X ≤ O_i))). Conservative (valid at any count, Bonferroni 1936), so the
+ * pool is called significant only when some backend is, which is what the
+ * candidates need anyway. Weight-0 backends: any request counts as p = 0.
+ */
+function exactPoolPValue(p: PreparedPool): number {
+  const { d, n, tested, volume } = p;
+  let minTail = 1;
+  for (let o = 0; o < n * STRIDE; o += STRIDE) {
+    if (!(d[o + C_FLAGS]! & F_TESTED)) continue;
+    const expected = d[o + C_EXPECTED]!;
+    const obs = d[o + C_COUNT]!;
+    let tail: number;
+    if (expected <= 0) tail = obs >= 1 ? 0 : 1;
+    else if (expected >= 1) tail = 1;
+    else if (obs >= volume * expected) tail = binomialUpperTail(obs, volume, expected);
+    else tail = binomialLowerTail(obs, volume, expected);
+    if (tail < minTail) minTail = tail;
+  }
+  const bound = 2 * tested * minTail;
+  return bound < 1 ? bound : 1;
 }

@@ -111,3 +111,76 @@ function clamp01(v: number): number {
   if (!(v > 0)) return 0;
   return v > 1 ? 1 : v;
 }
+
+/**
+ * Regularized incomplete beta I_x(a, b) for a, b > 0, x in [0, 1], by its
+ * continued fraction (Numerical Recipes 3rd ed. §6.4, `betacf`, modified
+ * Lentz), using the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the
+ * fraction converges fastest (x < (a + 1) / (a + b + 2)).
+ */
+export function betaI(a: number, b: number, x: number): number {
+  if (!(a > 0) || !(b > 0) || Number.isNaN(x)) return Number.NaN;
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const logFront = logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
+  const v = x < (a + 1) / (a + b + 2)
+    ? (Math.exp(logFront) * betaContinuedFraction(a, b, x)) / a
+    : 1 - (Math.exp(logFront) * betaContinuedFraction(b, a, 1 - x)) / b;
+  return clamp01(v);
+}
+
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const qab = a + b;
+  const qap = a + 1;
+  const qam = a - 1;
+  let c = 1;
+  let d = 1 - (qab * x) / qap;
+  if (Math.abs(d) < FPMIN) d = FPMIN;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m < MAX_ITER; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < FPMIN) d = FPMIN;
+    c = 1 + aa / c;
+    if (Math.abs(c) < FPMIN) c = FPMIN;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < FPMIN) d = FPMIN;
+    c = 1 + aa / c;
+    if (Math.abs(c) < FPMIN) c = FPMIN;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < EPS) break;
+  }
+  return h;
+}
+
+/**
+ * Exact binomial tails for X ~ Bin(n, p), extended to real k and n through
+ * the incomplete beta (counts computed as rate × window are not integers):
+ *   P(X ≥ k) = I_p(k, n − k + 1)        (Abramowitz & Stegun 26.5.24)
+ *   P(X ≤ k) = I_{1−p}(n − k, k + 1)
+ * Valid at any expected count, unlike the normal approximation, which is
+ * what lets a 1000-backend pool at 1–2 requests per backend be tested.
+ */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (!(k > 0)) return 1;
+  if (!(p > 0)) return 0;
+  if (p >= 1) return 1;
+  if (k > n) return 0;
+  const v = betaI(k, n - k + 1, p);
+  return Number.isNaN(v) ? 1 : v;
+}
+
+export function binomialLowerTail(k: number, n: number, p: number): number {
+  if (!(k < n)) return 1;
+  if (!(p > 0)) return 1;
+  if (p >= 1) return 0;
+  const v = betaI(n - k, Math.max(0, k) + 1, 1 - p);
+  return Number.isNaN(v) ? 1 : v;
+}

@@ -23,13 +23,14 @@
 import type { PoolHistory, ReasonCode, Severity, Forecast } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { LAYOUT, type PreparedPool } from './prepare.js';
-import { MARKS, type SkewResult } from './skew.js';
+import { MARKS, MIN_EXPECTED_COUNT, type SkewResult } from './skew.js';
+import { MAX_ASSUMED_CAPACITY_RATIO } from './assumed-capacity.js';
 import type { CpuResult } from './cpu.js';
 import type { CapacityResult } from './capacity.js';
 import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
 import { lastHadTraffic } from './history.js';
 
-const { C_EXPECTED, C_MARK, C_QUEUE, C_SHARE, C_UTIL, STRIDE } = LAYOUT;
+const { C_CAP, C_CPU, C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_SHARE, C_UTIL, C_WEIGHT, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_HOT_CANDIDATE } = MARKS;
 
 export interface Decision {
@@ -45,6 +46,8 @@ const OK_SINGLE: Decision = Object.freeze({ severity: 'ok', reasons: NONE, expla
 const OK_LOW_VOLUME: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'too little traffic to judge the distribution' });
 const OK_MATCHES: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'traffic matches the configured distribution' });
 const OK_TOLERANCE: Decision = Object.freeze({ severity: 'ok', reasons: NONE, explanation: 'traffic deviates from the configuration, within tolerance' });
+const OK_LOW_COUNTS: Decision = Object.freeze({ severity: 'ok', reasons: NONE,
+  explanation: `too little traffic to judge the distribution (under ${MIN_EXPECTED_COUNT} expected requests per backend in the window; only a backend far above its share would show)` });
 
 export function decide(
   p: PreparedPool,
@@ -67,10 +70,11 @@ export function decide(
     };
   }
   if (p.tested === 0) {
-    return { severity: 'ok', reasons: NONE, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` };
+    if (p.missing.length === 0) return { severity: 'ok', reasons: NONE, explanation: `no backend of ${pool} can be judged now` + context(p) };
+    return { severity: 'ok', reasons: NONE, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` + asideContext(p) };
   }
-  if (!(p.totalRate > 0)) return OK_NO_TRAFFIC;
-  if (p.tested === 1) return OK_SINGLE;
+  if (!(p.totalRate > 0)) return withAside(OK_NO_TRAFFIC, p);
+  if (p.tested === 1) return withAside(OK_SINGLE, p);
 
   if (skew.skewed) return decideSkew(p, skew, forecast, opts);
   if (capacity && capacity.overweighted >= 0) return decideOverweighted(p, capacity, forecast, opts);
@@ -84,8 +88,15 @@ export function decide(
     };
   }
   const s = skew.stats;
-  if (s.volume < opts.minRequests || p.totalRate < opts.minRate) return OK_LOW_VOLUME;
-  return s.significant ? OK_TOLERANCE : OK_MATCHES;
+  if (s.volume < opts.minRequests || p.totalRate < opts.minRate) return withAside(OK_LOW_VOLUME, p);
+  if (skew.lowCounts && !s.significant) return withAside(OK_LOW_COUNTS, p);
+  return withAside(s.significant ? OK_TOLERANCE : OK_MATCHES, p);
+}
+
+/** An ok decision with the backends left out of the judgement named (rare: the constants stay shared otherwise). */
+function withAside(dec: Decision, p: PreparedPool): Decision {
+  const aside = asideContext(p);
+  return aside === '' ? dec : { severity: dec.severity, reasons: dec.reasons, explanation: dec.explanation + aside };
 }
 
 function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null, opts: AnalysisOptions): Decision {
@@ -153,6 +164,8 @@ function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null
  * Requests follow the configured weights, but the weights send a backend more
  * than its share of CPU capacity: the weight misconfiguration. Critical under
  * the same conditions as a request skew (hot, saturating, queueing, pouring).
+ * The text says what a person can act on: the weight against the capacity,
+ * and what was assumed when capacity is not reported.
  */
 function decideOverweighted(p: PreparedPool, c: CapacityResult, forecast: Forecast | null, opts: AnalysisOptions): Decision {
   const { d } = p;
@@ -168,8 +181,22 @@ function decideOverweighted(p: PreparedPool, c: CapacityResult, forecast: Foreca
   if (eta !== null && eta <= opts.horizonSeconds) reasons.push('saturating');
   if (share >= opts.pouringShare && share - c.capacityShare >= opts.pouringMarginPp / 100) reasons.push('pouring');
   if (d[o + C_QUEUE]! >= opts.queueThreshold) reasons.push('queueing');
-  let text = `${name} takes ${pct(share)} of ${p.sample.pool}'s traffic as configured (expected ${pct(d[o + C_EXPECTED]!)}) ` +
-    `but has ${pct(c.capacityShare)} of its CPU capacity: CPU ${fmt2(u)} vs median ${fmt2(c.medianUtilisation)}`;
+  const pool = p.sample.pool;
+  let text = p.weighted
+    ? `${name} has weight ${num(d[o + C_WEIGHT]!)} of ${num(weightTotal(p))} (${pct(share)} of ${pool}'s traffic, as configured)`
+    : `${name} takes ${pct(share)} of ${pool}'s traffic as configured (expected ${pct(d[o + C_EXPECTED]!)})`;
+  const assumed = p.capacitySource !== 'reported';
+  if (p.capacitySource === 'assumed-from-weights') {
+    text += ` but at most ${pct(c.capacityShare)} of its CPU capacity (capacity not reported: assumed from the weights, ` +
+      `at most ${MAX_ASSUMED_CAPACITY_RATIO}× a typical server's)`;
+  } else if (c.equalCapacity) {
+    text += ` but only 1 of ${c.compared} ${assumed ? 'servers\' capacity (capacity not reported: assumed equal)' : 'equal servers\' capacity'}`;
+  } else {
+    text += ` but only ${num(d[o + C_CAP]!)} of ${num(c.capacitySum)} cores (${pct(c.capacityShare)} of its CPU capacity)`;
+  }
+  text += p.capacitySource === 'assumed-from-weights'
+    ? `: CPU ${fmt2(d[o + C_CPU]!)} cores vs median ${fmt2(c.medianCpu)}`
+    : `: CPU ${fmt2(u)} vs median ${fmt2(c.medianUtilisation)}`;
   if (forHottest && forecast.slopePerSecond > FLAT_SLOPE_PER_SECOND) text += ' and rising';
   if (eta === 0) text += ', saturated';
   else if (eta !== null) text += `, saturates in ${duration(eta)}`;
@@ -177,11 +204,31 @@ function decideOverweighted(p: PreparedPool, c: CapacityResult, forecast: Foreca
   return { severity: reasons.length > 2 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
 }
 
+function weightTotal(p: PreparedPool): number {
+  let sum = 0;
+  for (let o = 0; o < p.n * STRIDE; o += STRIDE) if (p.d[o + C_FLAGS]! & F_TESTED) sum += p.d[o + C_WEIGHT]!;
+  return sum;
+}
+
+/** A weight or a core count: integers as such, others to two decimals. */
+function num(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/\.?0+$/, '');
+}
+
 /** Down/maint and excluded backends, appended so on-call sees the whole pool. */
 function context(p: PreparedPool): string {
   let s = '';
   if (p.unavailable.length > 0) s += `; ${p.unavailable.length} of ${p.n} not up`;
   if (p.missing.length > 0) s += `; excluded (invalid rate): ${listNames(p.missing)}`;
+  return s + asideContext(p);
+}
+
+/** Up backends deliberately left out of the judgement, and why. */
+function asideContext(p: PreparedPool): string {
+  let s = '';
+  if (p.warming.length > 0) s += `; warming up (came up within the rate window, not judged): ${listNames(p.warming)}`;
+  if (p.backups.length > 0) s += `; backup standing by (primaries up): ${listNames(p.backups)}`;
+  if (p.unweighted.length > 0) s += `; no weight reported (not judged): ${listNames(p.unweighted)}`;
   return s;
 }
 

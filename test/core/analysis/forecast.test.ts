@@ -70,3 +70,44 @@ test('forecast targets the skew\'s hottest backend, not the hottest by CPU', () 
   const calm = analysePool(pool([25, 25, 25, 25], { 0: { cpu: 0.5 }, 1: { cpu: 0.7 }, 2: { cpu: 0.6 }, 3: { cpu: 0.6 } }), EMPTY_HISTORY, NOW, O);
   assert.equal(calm.forecast?.backend, 's2');
 });
+
+// ---- issue 10 item 11 ----
+
+test('item 11: never "saturated" while the present is well below the threshold (the present wins over the fitted level)', () => {
+  // Ten minutes at 0.90–0.96 and rising slowly, then the load moved away: CPU 0.3 now.
+  const h = history(40, 15, (t) => 0.96 + 0.0001 * t);
+  const f = forecastBackend('s1', 0.3, h, NOW, O);
+  assert.notEqual(f.secondsToSaturation, 0);
+  assert.ok(f.secondsToSaturation === null || f.secondsToSaturation > 900, `${f.secondsToSaturation}`);
+  const v = analysePool(pool([70, 10, 10, 10], { 0: { cpu: 0.3 }, 1: { cpu: 0.05 }, 2: { cpu: 0.05 }, 3: { cpu: 0.05 } }), h, NOW, O);
+  assert.doesNotMatch(v.explanation, /saturated/);
+  assert.ok(!v.reasons.includes('saturating'), v.explanation);
+});
+
+test('item 11: after 8 flat minutes, a ramp to saturation in 45 s is forecast at ~45 s', () => {
+  // Flat at 0.3 until 75 s ago, then +0.005/s: 0.675 now, 0.9 in 45 s.
+  const u = (t: number) => (t <= -75 ? 0.3 : 0.3 + 0.005 * (t + 75));
+  const f = forecastBackend('s1', u(0), history(40, 15, u), NOW, O);
+  assert.ok(f.secondsToSaturation !== null && Math.abs(f.secondsToSaturation - 45) <= 5, `${f.secondsToSaturation}`);
+  assert.ok(Math.abs(f.slopePerSecond - 0.005) < 1e-9);
+  // Seen at its first two points only (0.375, 0.45 now: 90 s to go), it is already a ramp.
+  const early = (t: number) => (t <= -30 ? 0.3 : 0.3 + 0.005 * (t + 30));
+  const e = forecastBackend('s1', early(0), history(40, 15, early), NOW, O);
+  assert.ok(e.secondsToSaturation !== null && Math.abs(e.secondsToSaturation - 90) <= 9, `${e.secondsToSaturation}`);
+});
+
+test('item 11: one spike in the latest sample neither moves the level nor starts a new regime', () => {
+  // Trend 0.5 + 0.0005/s (0.9 in 800 s); the current sample reads 0.7 (a burst).
+  const f = forecastBackend('s1', 0.7, history(30, 10, (t) => 0.5 + 0.0005 * t), NOW, O);
+  assert.ok(f.secondsToSaturation !== null && Math.abs(f.secondsToSaturation - 800) <= 40, `${f.secondsToSaturation}`);
+  assert.ok(Math.abs(f.slopePerSecond - 0.0005) < 1e-9);
+  assert.equal(f.current, 0.7);
+});
+
+test('item 11: load dropping off a plateau is a new regime: not rising', () => {
+  // 0.85 flat for 9 minutes, then falling 0.005/s: 0.775, 0.7, 0.625 now.
+  const u = (t: number) => (t <= -45 ? 0.85 : 0.85 - 0.005 * (t + 45));
+  const f = forecastBackend('s1', u(0), history(40, 15, u), NOW, O);
+  assert.equal(f.secondsToSaturation, null);
+  assert.ok(f.slopePerSecond < 0);
+});

@@ -101,17 +101,19 @@ const ROWS: Row[] = [
   // The incident as the balancer reports it: s1's weight was set to 8 by mistake, so
   // requests FOLLOW the configured weights (no request skew), but s1 gets 73% of
   // the traffic on 25% of the CPU capacity and runs 6x hotter than its peers.
-  { name: 'wrong weight: traffic follows weights, not capacity', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.58, 0.07, 0.07, 0.07]))),
+  // The pool's capacity hint (cpu_capacity_cores) says the four servers are equal.
+  { name: 'wrong weight: traffic follows weights, not capacity', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.58, 0.07, 0.07, 0.07])), { cpuCapacityHint: 1 }),
     // 73% of the pool on one backend is pouring: page while CPU is still at 0.58.
-    severity: 'critical', reasons: ['skew', 'overweighted', 'pouring'], hot: ['s1'], explanation: /s1 takes 73% .* as configured .* 25% of its CPU capacity: CPU 0\.58 vs median 0\.07; check its weight/ },
-  // 2:1:1:1 weights on four equal boxes: s1 runs at twice its peers' CPU. Worth a warning, not a page.
-  { name: 'weights 2:1:1:1 on equal hardware', sample: pool([40, 20, 20, 20], both(w([2, 1, 1, 1]), cpuOf([0.4, 0.2, 0.2, 0.2]))),
+    severity: 'critical', reasons: ['skew', 'overweighted', 'pouring'], hot: ['s1'],
+    explanation: /^s1 has weight 8 of 11 \(73% of be_app's traffic, as configured\) but only 1 of 4 equal servers' capacity: CPU 0\.58 vs median 0\.07; check its weight$/ },
+  // 2:1:1:1 weights on four boxes stated equal: s1 runs at twice its peers' CPU. Worth a warning, not a page.
+  { name: 'weights 2:1:1:1 on equal hardware', sample: pool([40, 20, 20, 20], both(w([2, 1, 1, 1]), cpuOf([0.4, 0.2, 0.2, 0.2])), { cpuCapacityHint: 1 }),
     severity: 'warning', reasons: ['skew', 'overweighted'], hot: ['s1'] },
   // Same, CPU 0.86: hot, and it takes most of the traffic: page.
-  { name: 'wrong weight, hot', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.86, 0.1, 0.1, 0.1]))),
+  { name: 'wrong weight, hot', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.86, 0.1, 0.1, 0.1])), { cpuCapacityHint: 1 }),
     severity: 'critical', reasons: ['skew', 'overweighted', 'hot', 'pouring'], hot: ['s1'] },
   // Wrong weight, CPU 0.6 and rising: saturates within the horizon, page before it does.
-  { name: 'wrong weight, CPU rising: saturating', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.6, 0.08, 0.08, 0.08]))),
+  { name: 'wrong weight, CPU rising: saturating', sample: pool([73, 9, 9, 9], both(w([8, 1, 1, 1]), cpuOf([0.6, 0.08, 0.08, 0.08])), { cpuCapacityHint: 1 }),
     history: risingHistory(names4, [0.6, 0.08, 0.08, 0.08], [0.002, 0, 0, 0], 20), severity: 'critical', reasons: ['skew', 'overweighted', 'saturating', 'pouring'] },
   // A correct 2:1:1:1 config on unequal hardware: s1 has 2 cores, its utilisation matches its peers.
   { name: 'correct 2:1:1:1 weights on 2:1:1:1 capacity', sample: pool(jitter([40, 20, 20, 20], 0.03, 3), {
