@@ -31,6 +31,8 @@
 //     queue          queue_i ≥ queueThreshold (HAProxy queues for a server only
 //                    when it is at maxconn).
 //
+// A 'cpu-not-traffic' warning stays a warning: the CPU says the heat is not
+// from the traffic (a noisy neighbour), so the balancer is not the fix.
 // Not judged while any compared backend is warming up (its state changed
 // within the rate window): the survivors of a return to service look
 // concentrated until the window fills. Correct weights on mixed hardware
@@ -46,7 +48,7 @@ import { LAYOUT, nonNegOrMissing, type PreparedPool } from './prepare.js';
 import { medianInPlace } from './robust.js';
 import { Scratch } from './scratch.js';
 
-const { C_COUNT, C_EXPECTED, C_FLAGS, C_QUEUE, C_SHARE, C_UTIL, C_WEIGHT, F_TESTED, STRIDE } = LAYOUT;
+const { C_COUNT, C_CPU, C_EXPECTED, C_FLAGS, C_QUEUE, C_SHARE, C_WEIGHT, F_TESTED, STRIDE } = LAYOUT;
 
 /** Response time against the peers' that counts as strain (3×: queueing well past the service time). */
 export const RESPONSE_RATIO = 3;
@@ -107,16 +109,13 @@ function rtOf(b: BackendSample): number {
 export function analyseStrain(p: PreparedPool, opts: AnalysisOptions): StrainResult {
   const { d, n } = p;
   if (!(p.totalRate >= opts.minRate)) return NO_STRAIN;
-  const src = p.sample.backends;
 
+  // A backend that came up within the window (prepare.ts: warming) leaves
+  // its share on its survivors' windowed rates: they look concentrated.
+  if (p.warming.length > 0) return NO_STRAIN;
   let weightSum = 0;
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
-    if (!(d[o + C_FLAGS]! & F_TESTED)) continue;
-    // A backend whose health changed within the window is warming up (or its
-    // survivors still carry its share in their windowed rates).
-    const age = nonNegOrMissing(src[i]!.stateAgeSeconds);
-    if (age >= 0 && age < p.window) return NO_STRAIN;
-    if (d[o + C_WEIGHT]! > 0) weightSum += d[o + C_WEIGHT]!;
+    if (d[o + C_FLAGS]! & F_TESTED && d[o + C_WEIGHT]! > 0) weightSum += d[o + C_WEIGHT]!;
   }
 
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
@@ -182,7 +181,10 @@ function strainOf(p: PreparedPool, i: number, opts: AnalysisOptions): StrainResu
  */
 export function withStrain(decision: Decision, strain: StrainResult, p: PreparedPool, opts: AnalysisOptions): Decision {
   if (strain.backend < 0) return decision;
-  const reasons: ReasonCode[] = decision.severity === 'ok' ? [] : decision.reasons.filter((r) => r !== 'cpu-not-traffic');
+  // The CPU already says the heat is not the traffic's doing (a noisy
+  // neighbour on a correctly weighted box): at most that warning, never a page.
+  if (decision.reasons.includes('cpu-not-traffic')) return decision;
+  const reasons: ReasonCode[] = decision.severity === 'ok' ? [] : [...decision.reasons];
   reasons.push('strained');
   // A skew or weight verdict already explains the traffic: add the balancer's evidence to it.
   const text = decision.severity === 'critical' || reasons.length > 1
@@ -196,8 +198,9 @@ function strainText(s: StrainResult, p: PreparedPool, opts: AnalysisOptions): st
   const pool = p.sample.pool;
   const weights = s.weight >= 0 && s.weightSum > 0 ? ` (weight ${num(s.weight)} of ${num(s.weightSum)})` : '';
   let text = `${name} takes ${pct(s.share)} of ${pool}'s traffic${weights}; ${evidence(s)}`;
-  const u = p.d[s.backend * STRIDE + C_UTIL]!;
-  if (u >= 0) text += `, CPU ${u.toFixed(2)}`;
+  // Cores in use, not utilisation: its capacity may be only assumed (prepare.ts).
+  const cores = p.d[s.backend * STRIDE + C_CPU]!;
+  if (cores >= 0) text += `, CPU ${cores.toFixed(2)} cores`;
   // Concentrated by weight: the weight is the suspect. Otherwise the traffic
   // left the weights (hashing, stickiness): the balancing is.
   text += concentrated(s.weightShare, p, opts) ? ': check its weight' : ': check how the balancer spreads traffic';

@@ -90,7 +90,7 @@ test('CPU for only some backends: the strain still pages, and the CPU known is s
   const v = verdict(pool(WRONG_RATES, per({ weight: WRONG_WEIGHT, cpu, responseTime: [0.04, 0.005, 0.005, 0.005] })));
   assert.equal(v.severity, 'critical', v.explanation);
   assert.deepEqual(v.reasons, ['strained']);
-  assert.match(v.explanation, /CPU 0\.90: check its weight/);
+  assert.match(v.explanation, /CPU 0\.90 cores: check its weight/);
   assert.doesNotMatch(v.explanation, /look past the balancer/);
 });
 
@@ -114,6 +114,16 @@ test('benign: a noisy neighbour on an even pool (slow and CPU-hot, not concentra
   const v = verdict(pool([50, 50, 50, 50], per({ weight: [1, 1, 1, 1], cpu: [0.2, 0.95, 0.2, 0.2], responseTime: [0.01, 0.08, 0.01, 0.01] })));
   assert.notEqual(v.severity, 'critical', v.explanation);
   assert.ok(!v.reasons.includes('strained'));
+});
+
+test('benign: a noisy neighbour on a correctly weighted big box (CPU says: not the traffic) stays a warning', () => {
+  // s1: weight 8 of 11 on 8 reported cores, takes its 73%; something else burns its CPU and slows it.
+  const v = verdict(pool([146, 18, 18, 18], per({
+    weight: [8, 1, 1, 1], cpuCapacity: [8, 1, 1, 1], cpu: [7.6, 0.3, 0.3, 0.3], responseTime: [0.05, 0.01, 0.01, 0.01],
+  })));
+  assert.equal(v.severity, 'warning', v.explanation);
+  assert.deepEqual(v.reasons, ['cpu-not-traffic']);
+  assert.match(v.explanation, /look past the balancer/);
 });
 
 test('benign: pair at 65/35 normal noise, even with a slow first backend', () => {
