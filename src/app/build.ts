@@ -224,5 +224,9 @@ export function buildEvaluatorContext(loaded: LoadedConfig, notifiers: readonly 
     rules: runbook ? loaded.rules.map((r) => (r.annotations.runbook_url ? r : { ...r, annotations: { ...r.annotations, runbook_url: runbook } })) : loaded.rules,
     alertmanagerResendMs: config.sinks.alertmanager ? config.sinks.alertmanager.resend_interval : null,
     availableSinks: new Set(notifiers.map((n) => n.name)),
+    inhibitRules: loaded.inhibitRules,
+    forOutageToleranceMs: config.alerting.for_outage_tolerance,
+    intervalMs: config.interval,
+    vanishedPoolGraceMs: config.alerting.vanished_pool_grace,
   };
 }

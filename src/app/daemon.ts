@@ -254,6 +254,7 @@ export class Daemon {
         resolvedAt: iso(a.state.resolvedAt),
         missingDataSince: iso(a.state.missingSince),
         silencedBy: a.silencedBy,
+        inhibitedBy: a.inhibitedBy ?? null,
         dedupKey: a.dedupKey,
       })),
       outbox: Object.fromEntries(this.outboxImpl.sinkNames().map((s) => [s, this.outboxImpl.list(s).length])),

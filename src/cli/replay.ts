@@ -53,6 +53,9 @@ function context(loaded: LoadedConfig): EvaluatorContext {
     rules: loaded.rules,
     alertmanagerResendMs: null,
     availableSinks: sinks,
+    inhibitRules: loaded.inhibitRules,
+    forOutageToleranceMs: loaded.config.alerting.for_outage_tolerance,
+    vanishedPoolGraceMs: loaded.config.alerting.vanished_pool_grace,
   };
 }
 

@@ -59,6 +59,10 @@ export function crossCheck(
     const problem = cronProblem(config.schedule);
     if (problem) add('schedule', `expected a cron expression with seconds, e.g. "*/15 * * * * *": ${problem}`);
   }
+  // Below one interval, a single late cycle would throw away every pending alert.
+  if (config.alerting.for_outage_tolerance < config.interval) {
+    add('alerting.for_outage_tolerance', `must be at least interval (${config.interval} ms): shorter, one late cycle would restart every pending alert`);
+  }
   if (config.evaluation_timeout !== undefined && config.evaluation_timeout > config.interval) {
     add('evaluation_timeout', `must not exceed interval (${config.interval} ms)`);
   }

@@ -9,7 +9,7 @@ import { parseDocument, isMap, isScalar, isSeq, LineCounter, type Document } fro
 import type { z } from 'zod';
 import { configSchema, type RawConfig } from './schema.js';
 import { httpUrl } from './fields.js';
-import { ruleFileSchema, type RuleConfig } from './rules.js';
+import { ruleFileSchema, type InhibitRule, type RuleConfig } from './rules.js';
 import { applyEnvOverrides, interpolateEnv } from './env.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 import { crossCheck, type RuleOrigin } from './cross-check.js';
@@ -18,6 +18,8 @@ import { registerSecret } from '../util/redact.js';
 export interface LoadedConfig {
   readonly config: RawConfig;
   readonly rules: readonly RuleConfig[];
+  /** Inhibit rules of the rule files, then the inline ones (config `inhibit_rules`). */
+  readonly inhibitRules: readonly InhibitRule[];
   /** Non-fatal remarks (e.g. a rule names a sink that is not configured). */
   readonly warnings: readonly string[];
   /** Every file read, for reload and for `validate` output. */
@@ -136,7 +138,7 @@ function resolveSecretFiles(config: RawConfig, baseDir: string, where: (path: re
   visit(config, []);
 }
 
-function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[]): RuleConfig[] {
+function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], origins: RuleOrigin[], inhibitRules: InhibitRule[]): RuleConfig[] {
   const yaml = readYaml(file, issues);
   if (!yaml) return [];
   const { value, missing } = interpolateEnv(yaml.value, env);
@@ -149,6 +151,7 @@ function loadRuleFile(file: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[
     return [];
   }
   parsed.data.rules.forEach((_, j) => origins.push({ path: `rules[${j}]`, where: (key) => withLine(file, yaml.lineOf(['rules', j, key])) }));
+  inhibitRules.push(...parsed.data.inhibit_rules);
   return parsed.data.rules;
 }
 
@@ -211,13 +214,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   const ruleFiles = config.rule_files ? config.rule_files.map((f) => resolve(baseDir, f)) : [DEFAULT_RULES_FILE];
   const rules: RuleConfig[] = [];
+  const inhibitRules: InhibitRule[] = [];
   // Where each rule was written, so a cross-check names its own file, line and index.
   const origins: RuleOrigin[] = [];
   for (const rf of ruleFiles) {
     files.push(rf);
-    rules.push(...loadRuleFile(rf, env, issues, origins));
+    rules.push(...loadRuleFile(rf, env, issues, origins, inhibitRules));
   }
   rules.push(...config.rules);
+  inhibitRules.push(...config.inhibit_rules);
   config.rules.forEach((_, j) => origins.push({ path: `rules[${j}]`, where: (key) => where(['rules', j, key]) }));
 
   crossCheck(config, rules, (path) => where(parsePath(path)), issues, warnings, origins);
@@ -235,5 +240,5 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   ]) {
     registerSecret(s);
   }
-  return { config, rules, warnings, files };
+  return { config, rules, inhibitRules, warnings, files };
 }

@@ -2,8 +2,8 @@
 // `keep_firing_for`, per-pool matchers and overrides. Rule files live in
 // alerts/ and are validated by the same schema as inline rules.
 import { z } from 'zod';
-import { duration, regex } from './fields.js';
-import { RULE_STATS, REASON_CODES, type RuleConfig as CoreRuleConfig, type RuleCondition as CoreRuleCondition } from '../core/alerting/rule.js';
+import { duration, labelName, regex } from './fields.js';
+import { RULE_STATS, REASON_CODES, type InhibitRule as CoreInhibitRule, type RuleConfig as CoreRuleConfig, type RuleCondition as CoreRuleCondition } from '../core/alerting/rule.js';
 
 export { RULE_STATS, REASON_CODES, type RuleStat } from '../core/alerting/rule.js';
 
@@ -76,6 +76,26 @@ export type RuleConfig = z.output<typeof ruleSchema>;
 true satisfies (RuleConfig extends CoreRuleConfig ? true : false);
 export type RuleOverride = z.output<typeof override>;
 
+/**
+ * Alertmanager's inhibit_rules (docs/rules.md#inhibition), with matchers
+ * written like a rule's `match`: label -> whole-value regex. Both sides need
+ * a matcher: an empty side would match every alert, so one firing alert
+ * could mute every other.
+ */
+export const inhibitRuleSchema = z.strictObject({
+  source_match: z.record(labelName, regex).refine((m) => Object.keys(m).length > 0, {
+    message: 'needs at least one matcher, e.g. { severity: critical }: an empty one would let any firing alert inhibit',
+  }),
+  target_match: z.record(labelName, regex).refine((m) => Object.keys(m).length > 0, {
+    message: 'needs at least one matcher, e.g. { alertname: TrafficSkew }: an empty one would mute every alert',
+  }),
+  /** Labels that must have the same value on source and target, e.g. [pool]. */
+  equal: z.array(labelName).default([]),
+});
+export type InhibitRule = z.output<typeof inhibitRuleSchema>;
+true satisfies (InhibitRule extends CoreInhibitRule ? true : false);
+
 export const ruleFileSchema = z.strictObject({
   rules: z.array(ruleSchema),
+  inhibit_rules: z.array(inhibitRuleSchema).default([]),
 });

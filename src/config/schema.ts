@@ -3,7 +3,7 @@
 // Prometheus and Alertmanager configs.
 import { z } from 'zod';
 import { duration, positiveDuration, size, regex, httpUrl, labelName, httpClient } from './fields.js';
-import { ruleSchema } from './rules.js';
+import { inhibitRuleSchema, ruleSchema } from './rules.js';
 
 export const PRESET_IDS = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes', 'custom'] as const;
 
@@ -139,6 +139,17 @@ export const configSchema = z.strictObject({
   /** Rule files (relative to the config file). Default: the shipped alerts/default.yaml. */
   rule_files: z.array(z.string()).optional(),
   rules: z.array(ruleSchema).default([]),
+  /** Inline inhibit rules, added to those of the rule files (docs/rules.md#inhibition). */
+  inhibit_rules: z.array(inhibitRuleSchema).default([]),
+  /** Alert lifecycle settings that are not per rule (docs/rules.md). */
+  alerting: z
+    .strictObject({
+      /** Blind time (source failing, daemon down) after which a pending alert starts over (Prometheus --rules.alert.for-outage-tolerance). */
+      for_outage_tolerance: positiveDuration.default(3_600_000),
+      /** A pool missing this long, while the source works, has its alerts closed ("pool no longer reported"). */
+      vanished_pool_grace: positiveDuration.default(15 * 60_000),
+    })
+    .prefault({}),
   sinks: z
     .strictObject({
       slack: slack.optional(),

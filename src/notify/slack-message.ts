@@ -72,7 +72,12 @@ export interface SlackRenderOptions {
   readonly barWidth?: number;
 }
 
-export const SLACK_COLORS = Object.freeze({ critical: '#d00000', warning: '#f2a900', info: '#439fe0', resolved: '#2eb886' });
+export const SLACK_COLORS = Object.freeze({ critical: '#d00000', warning: '#f2a900', info: '#439fe0', resolved: '#2eb886', closed: '#9e9e9e' });
+
+/** A resolve that is not a recovery: the rule was removed or the pool is no longer reported (orphans). */
+function closedWithoutRecovery(n: Notification): boolean {
+  return n.kind === 'resolve' && n.resolution !== undefined && n.resolution !== 'recovered';
+}
 
 const SEVERITY_EMOJI = { critical: '🔴', warning: '🟠', info: '🔵' } as const;
 
@@ -100,20 +105,21 @@ function mrkdwn(text: string, max: number = SLACK_LIMITS.sectionText): TextObjec
 }
 
 function statusWord(n: Notification): string {
+  if (closedWithoutRecovery(n)) return `CLOSED after ${formatDuration(firingFor(n))}`;
   if (n.kind === 'resolve') return `RESOLVED after ${formatDuration(firingFor(n))}`;
   if (n.kind === 'repeat') return `STILL FIRING for ${formatDuration(firingFor(n))}`;
   return 'FIRING';
 }
 
 function headerText(n: Notification): string {
-  const emoji = n.kind === 'resolve' ? '✅' : n.kind === 'repeat' ? '🔁' : SEVERITY_EMOJI[n.severity];
+  const emoji = closedWithoutRecovery(n) ? '⚪' : n.kind === 'resolve' ? '✅' : n.kind === 'repeat' ? '🔁' : SEVERITY_EMOJI[n.severity];
   const sev = n.kind === 'resolve' ? '' : ` ${n.severity.toUpperCase()}`;
   return truncate(`${emoji} ${statusWord(n)}${sev} · ${n.pool}: ${ruleTitle(n)}`, SLACK_LIMITS.headerText);
 }
 
 /** The notification fallback (push notifications, screen readers, clients without blocks). */
 export function fallbackText(n: Notification): string {
-  const tag = n.kind === 'resolve' ? 'RESOLVED' : `${n.kind === 'repeat' ? 'STILL FIRING' : 'FIRING'}:${n.severity.toUpperCase()}`;
+  const tag = closedWithoutRecovery(n) ? 'CLOSED' : n.kind === 'resolve' ? 'RESOLVED' : `${n.kind === 'repeat' ? 'STILL FIRING' : 'FIRING'}:${n.severity.toUpperCase()}`;
   return truncate(`[${tag}] ${n.pool}: ${n.summary}`, SLACK_LIMITS.fallbackText);
 }
 
@@ -180,9 +186,9 @@ function fieldsBlock(n: Notification): SlackBlock {
     `*Severity*\n${n.severity}`,
     `*Started*\n${slackDate(n.startsAt)}`,
   ];
-  if (n.kind === 'resolve') f.push(`*Resolved*\n${slackDate(n.endsAt ?? n.createdAt)}`);
+  if (n.kind === 'resolve') f.push(`*${closedWithoutRecovery(n) ? 'Closed' : 'Resolved'}*\n${slackDate(n.endsAt ?? n.createdAt)}`);
   else f.push(`*Firing for*\n${formatDuration(firingFor(n))}`);
-  const v = n.verdict;
+  const v = closedWithoutRecovery(n) ? null : n.verdict;
   if (v) {
     f.push(`*Traffic*\n${v.totalRate.toFixed(1)} req/s over ${v.upCount} up backend${v.upCount === 1 ? '' : 's'}`);
     if (v.reasons.length) f.push(`*Reasons*\n${escapeMrkdwn(v.reasons.join(', '))}`);
@@ -198,7 +204,11 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
   const v = n.verdict;
   const description = n.annotations['description'];
   const body: string[] = [];
-  if (n.kind === 'resolve') {
+  if (closedWithoutRecovery(n)) {
+    // Not a recovery: no "Now:" line and no table (the verdict is the last one seen, not the present).
+    body.push(`*Closed without recovery after ${formatDuration(firingFor(n))}.* ${escapeMrkdwn(n.summary)}`);
+  } else if (n.kind === 'resolve') {
+    // The summary says what changed back (s1 back to 26% of be_app's traffic ...).
     body.push(`*Resolved after ${formatDuration(firingFor(n))}.* ${escapeMrkdwn(n.summary)}`);
     if (v && v.explanation) body.push(`Now: ${escapeMrkdwn(v.explanation)}`);
   } else {
@@ -211,7 +221,7 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
   blocks.push({ type: 'section', text: mrkdwn(body.join('\n')) });
   blocks.push(fieldsBlock(n));
 
-  if (v && v.backends.length > 0) {
+  if (v && v.backends.length > 0 && !closedWithoutRecovery(n)) {
     const rows = n.kind === 'resolve' ? Math.min(maxRows, 5) : maxRows;
     const { lines, notes } = backendTable(v, rows, barWidth);
     if (lines.length > 0) blocks.push({ type: 'section', text: mrkdwn(tableText(lines, notes)) });
@@ -223,7 +233,7 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
   const ctx = linksContext(n, opts);
   if (ctx) blocks.push(ctx);
 
-  const color = n.kind === 'resolve' ? SLACK_COLORS.resolved : SLACK_COLORS[n.severity];
+  const color = closedWithoutRecovery(n) ? SLACK_COLORS.closed : n.kind === 'resolve' ? SLACK_COLORS.resolved : SLACK_COLORS[n.severity];
   const text = fallbackText(n);
   const capped = blocks.slice(0, SLACK_LIMITS.blocks);
   return { text, blocks: capped.slice(0, 2), attachments: [{ color, fallback: text, blocks: capped.slice(2) }] };

@@ -2,13 +2,17 @@
 // state -> next alert state + notifications to enqueue. Pure: no I/O, no
 // clock; the daemon, `check` and `replay` all run exactly this function, so
 // a replay produces what the live daemon would have.
-import type { RuleConfig } from './rule.js';
+import type { InhibitRule, RuleConfig } from './rule.js';
 import type { Notification, NotificationKind } from './notification.js';
 import type { PoolVerdict } from '../types.js';
-import { INITIAL_ALERT_STATE, isActive, step, type AlertState } from './lifecycle.js';
+import { INITIAL_ALERT_STATE, hysteresisApplies, step, type AlertState } from './lifecycle.js';
 import { effectiveRule, isSilenced, type EffectiveRule, type Silence } from './rule-match.js';
 import { evaluateCondition, conditionHolds } from './rule-value.js';
 import { alertKey, dedupKey, SOURCE_POOL } from './dedup.js';
+import { applyInhibition } from './inhibition-stage.js';
+import { closeOrphan, DEFAULT_VANISHED_POOL_GRACE_MS, vanishState } from './orphans.js';
+import { focusOf, whatChangedBack, type FiringFocus } from './resolution.js';
+import { headline, makeNotification } from './notification-build.js';
 
 /** One rule on one pool, as tracked across cycles. Plain data: persisted as is. */
 export interface TrackedAlert {
@@ -28,6 +32,14 @@ export interface TrackedAlert {
   /** The latest verdict with data, for messages (resolve messages show the balanced state). */
   readonly lastVerdict: PoolVerdict | null;
   readonly silencedBy: string | null;
+  /** Key of the firing alert that inhibits this one (its notifications are muted). */
+  readonly inhibitedBy?: string | null;
+  /** What the alert was about when it fired, for the resolve message. */
+  readonly firedFocus?: FiringFocus | null;
+  /** Sinks the trigger of the current episode went to (resolves of orphans go there). */
+  readonly notifiedSinks?: readonly string[];
+  /** First successful cycle (source working) at which the pool was not reported. */
+  readonly vanishedSince?: number | null;
 }
 
 export interface EvaluatorState {
@@ -57,6 +69,14 @@ export interface EvaluatorContext {
   readonly availableSinks: ReadonlySet<string>;
   /** Builds a graph/generator link for a pool, if the source has one. */
   readonly generatorUrl?: (pool: string) => string | undefined;
+  /** Alertmanager-style inhibition (a firing page mutes the warning of the same pool). */
+  readonly inhibitRules?: readonly InhibitRule[];
+  /** Blind time after which a pending state is not trusted (ms; default 1h, as Prometheus). */
+  readonly forOutageToleranceMs?: number;
+  /** The evaluation interval (ms): longer gaps between evaluations count as blind time. */
+  readonly intervalMs?: number;
+  /** How long a pool must be missing, while the source works, before its alerts are closed (ms; default 15 min). */
+  readonly vanishedPoolGraceMs?: number;
 }
 
 export interface PlannedNotification {
@@ -75,16 +95,13 @@ const RESOLVED_RETENTION_MS = 3_600_000;
 /** Sinks that want periodic reminders while firing (PagerDuty keeps its own incident open). */
 const REMINDER_SINKS = (sinks: readonly string[]) => sinks.filter((s) => s === 'slack' || s.startsWith('webhook:'));
 
-function render(template: string, pool: string, labels: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => (key === 'pool' ? pool : (labels[key] ?? '')));
-}
-
 export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: EvaluatorContext): CycleResult {
   const { now } = input;
   const alerts: Record<string, TrackedAlert> = { ...prev.alerts };
   const out: PlannedNotification[] = [];
   const blindCycles = input.verdicts === null ? prev.blindCycles + 1 : 0;
   const lastError = input.verdicts === null ? (input.error ?? 'source failed') : null;
+  const graceMs = ctx.vanishedPoolGraceMs ?? DEFAULT_VANISHED_POOL_GRACE_MS;
 
   const verdictByPool = new Map<string, PoolVerdict>();
   for (const v of input.verdicts ?? []) verdictByPool.set(v.pool, v);
@@ -94,7 +111,7 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
       const eff = effectiveRule(rule, SOURCE_POOL, {})!;
       const key = alertKey(rule.id, SOURCE_POOL);
       const tracked = alerts[key];
-      const active = tracked ? isActive(tracked.state) : false;
+      const active = tracked ? hysteresisApplies(tracked.state) : false;
       const holds = conditionHolds(eff.when, blindCycles, active);
       if (!tracked && !holds) continue;
       const summary = `${eff.name}: skewwatch cannot collect metrics (${blindCycles} failed cycles in a row${lastError ? `: ${lastError}` : ''}); skew alerts hold their state until data returns`;
@@ -106,34 +123,50 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
     for (const verdict of verdictByPool.values()) {
       const eff = effectiveRule(rule, verdict.pool, verdict.labels);
       const key = alertKey(rule.id, verdict.pool);
+      const tracked = alerts[key];
       if (!eff) {
-        delete alerts[key]; // the rule no longer applies to this pool (config changed)
+        // The rule no longer applies to this pool (its match changed): close, never as "recovered".
+        if (tracked) closeOrphan(tracked, 'rule-removed', input, ctx, out, rule.sinks);
+        delete alerts[key];
         continue;
       }
-      const tracked = alerts[key];
-      const active = tracked ? isActive(tracked.state) : false;
-      const holds = evaluateCondition(eff.when, verdict, eff.minRate, active);
+      // A data gap (every rate invalid: an exporter restart) is missing
+      // data, not "no skew": the lifecycle holds (input null).
+      const holds = verdict.dataGap ? null : evaluateCondition(eff.when, verdict, eff.minRate, tracked ? hysteresisApplies(tracked.state) : false);
       if (!tracked && !holds) continue; // nothing to remember for a quiet pool
-      const summary = render(eff.annotations.summary ?? `${eff.name} in pool {{pool}}`, verdict.pool, verdict.labels);
-      alerts[key] = advance(tracked ?? fresh(eff, verdict.pool, verdict.labels, ctx), eff, holds, verdict, `${summary}: ${verdict.explanation}`, input, ctx, out);
+      const summary = headline(eff, verdict.pool, verdict.labels);
+      const seen = tracked ? (tracked.vanishedSince == null ? tracked : { ...tracked, vanishedSince: null }) : fresh(eff, verdict.pool, verdict.labels, ctx);
+      alerts[key] = advance(seen, eff, holds, verdict.dataGap ? null : verdict, `${summary}: ${verdict.explanation}`, input, ctx, out);
     }
   }
 
-  // Tracked alerts with no data this cycle (source down, or pool vanished): hold.
+  // Tracked alerts with no data this cycle: the rule is gone, the source is
+  // down, or the pool is not reported (orphans.ts). Missing data holds.
   for (const [key, tracked] of Object.entries(alerts)) {
-    if (tracked.pool === SOURCE_POOL || verdictByPool.has(tracked.pool)) continue;
     const rule = ctx.rules.find((r) => r.id === tracked.ruleId);
     if (!rule) {
-      delete alerts[key]; // the rule was removed from the config: forget it
-      continue;
-    }
-    const eff = effectiveRule(rule, tracked.pool, tracked.poolLabels);
-    if (!eff) {
+      closeOrphan(tracked, 'rule-removed', input, ctx, out, [...ctx.availableSinks]);
       delete alerts[key];
       continue;
     }
-    alerts[key] = advance(tracked, eff, null, null, '', input, ctx, out);
+    if (tracked.pool === SOURCE_POOL || verdictByPool.has(tracked.pool)) continue;
+    const eff = effectiveRule(rule, tracked.pool, tracked.poolLabels);
+    if (!eff) {
+      closeOrphan(tracked, 'rule-removed', input, ctx, out, rule.sinks);
+      delete alerts[key];
+      continue;
+    }
+    const vanish = vanishState(tracked, input, graceMs);
+    if (vanish.gone) {
+      closeOrphan(tracked, 'pool-vanished', input, ctx, out, eff.sinks);
+      delete alerts[key];
+      continue;
+    }
+    alerts[key] = advance({ ...tracked, vanishedSince: vanish.since }, eff, null, null, '', input, ctx, out);
   }
+
+  // Alertmanager-style inhibition: a firing page mutes the warning of the same pool.
+  const notifications = applyInhibition(alerts, out, ctx.inhibitRules ?? []);
 
   // Forget settled alerts: back to inactive, or resolved long enough ago
   // that /api/v1/status no longer needs to show them.
@@ -142,7 +175,7 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
     if (phase === 'inactive' && missingSince === null) delete alerts[key];
     else if (phase === 'resolved' && resolvedAt !== null && now - resolvedAt > RESOLVED_RETENTION_MS) delete alerts[key];
   }
-  return { state: { alerts, blindCycles, lastError }, notifications: out };
+  return { state: { alerts, blindCycles, lastError }, notifications };
 }
 
 function fresh(eff: EffectiveRule, pool: string, labels: Readonly<Record<string, string>>, ctx: EvaluatorContext): TrackedAlert {
@@ -159,6 +192,10 @@ function fresh(eff: EffectiveRule, pool: string, labels: Readonly<Record<string,
     lastResentAt: null,
     lastVerdict: null,
     silencedBy: null,
+    inhibitedBy: null,
+    firedFocus: null,
+    notifiedSinks: [],
+    vanishedSince: null,
   };
 }
 
@@ -173,7 +210,12 @@ function advance(
   out: PlannedNotification[],
 ): TrackedAlert {
   const { now } = input;
-  const { state, event } = step(tracked.state, holds, now, { forMs: eff.forMs, keepFiringForMs: eff.keepFiringForMs });
+  const { state, event } = step(tracked.state, holds, now, {
+    forMs: eff.forMs,
+    keepFiringForMs: eff.keepFiringForMs,
+    outageToleranceMs: ctx.forOutageToleranceMs,
+    intervalMs: ctx.intervalMs,
+  });
   const silence = isSilenced(input.silences, eff.id, tracked.pool, now);
   let next: TrackedAlert = {
     ...tracked,
@@ -182,25 +224,32 @@ function advance(
     state,
     lastVerdict: verdict ?? tracked.lastVerdict,
     silencedBy: silence?.id ?? null,
+    firedFocus: event === 'fire' && verdict ? focusOf(verdict) : (tracked.firedFocus ?? null),
   };
   const sinks = eff.sinks.filter((s) => ctx.availableSinks.has(s));
   const text = summary || `${eff.name} in pool ${tracked.pool}`;
-  const emit = (kind: NotificationKind, to: readonly string[]) => {
+  const emit = (kind: NotificationKind, to: readonly string[], body = text) => {
     if (to.length === 0) return;
-    out.push({ notification: makeNotification(next, eff, kind, text, now, ctx), sinks: to });
+    out.push({ notification: makeNotification(next, eff, kind, body, now, ctx), sinks: to });
   };
 
   if (event === 'resolve') {
-    if (tracked.notified) emit('resolve', sinks);
-    return { ...next, notified: false, lastNotifiedAt: null, lastResentAt: null };
+    // Say what changed back: the verdict now against the one it fired on.
+    const body = verdict ? `${headline(eff, tracked.pool, tracked.poolLabels)}: ${whatChangedBack(tracked.firedFocus, verdict)}` : text;
+    const to = (tracked.notifiedSinks ?? sinks).filter((s) => ctx.availableSinks.has(s));
+    if (tracked.notified) emit('resolve', to.length > 0 ? to : sinks, body);
+    return { ...next, notified: false, lastNotifiedAt: null, lastResentAt: null, notifiedSinks: [], firedFocus: null };
   }
   if (state.phase !== 'firing') return next;
 
   if (!next.notified) {
-    // A new firing episode, or one that was silenced and no longer is.
-    if (silence) return next;
+    // A new firing episode, or one that was silenced or inhibited and no
+    // longer is: announced only while the condition holds now (not while
+    // kept by keep_firing_for or blind), so a late announcement is never a
+    // page about something already over.
+    if (silence || holds !== true) return next;
     emit('trigger', sinks);
-    return { ...next, notified: true, lastNotifiedAt: now, lastResentAt: now };
+    return { ...next, notified: true, lastNotifiedAt: now, lastResentAt: now, notifiedSinks: sinks };
   }
   if (silence) return next;
   // While blind, people get no reminders (the blind alert speaks), but
@@ -216,29 +265,4 @@ function advance(
     next = { ...next, lastResentAt: now };
   }
   return next;
-}
-
-function makeNotification(a: TrackedAlert, eff: EffectiveRule, kind: NotificationKind, summary: string, now: number, ctx: EvaluatorContext): Notification {
-  const startsAt = a.state.firedAt ?? now;
-  const generatorUrl = ctx.generatorUrl?.(a.pool);
-  return {
-    id: `${a.dedupKey}:${kind}:${now}`,
-    dedupKey: a.dedupKey,
-    kind,
-    ruleId: eff.id,
-    ruleName: eff.name,
-    severity: eff.severity,
-    pool: a.pool,
-    poolLabels: a.poolLabels,
-    startsAt,
-    ...(kind === 'resolve' ? { endsAt: a.state.resolvedAt ?? now } : {}),
-    createdAt: now,
-    summary,
-    // The rule's own headline (templated), without the verdict's explanation:
-    // sinks that show both (Slack, Alertmanager) need them apart.
-    annotations: { ...eff.annotations, summary: eff.annotations.summary ? render(eff.annotations.summary, a.pool, a.poolLabels) : summary },
-    labels: { alertname: eff.name, severity: eff.severity, pool: a.pool, ...a.poolLabels },
-    verdict: a.lastVerdict,
-    ...(generatorUrl ? { generatorUrl } : {}),
-  };
 }

@@ -2,6 +2,7 @@
 // (JSON-serialisable) because it is persisted inside the outbox.
 
 import type { PoolVerdict } from '../types.js';
+import type { Resolution } from './resolution.js';
 
 export type NotificationKind = 'trigger' | 'resolve' | 'repeat';
 export type NotificationSeverity = 'info' | 'warning' | 'critical';
@@ -21,6 +22,12 @@ export interface Notification {
   readonly startsAt: number;
   /** When the alert resolved, epoch ms (resolve notifications). */
   readonly endsAt?: number;
+  /**
+   * Why a resolve was sent: 'recovered' (the data shows the problem gone),
+   * or the alert was closed as an orphan ('pool-vanished', 'rule-removed'),
+   * which sinks must never word as a recovery. Absent on older entries.
+   */
+  readonly resolution?: Resolution;
   /** When the lifecycle created this notification, epoch ms. */
   readonly createdAt: number;
   /** One line a person can act on. */
@@ -35,6 +42,7 @@ export interface Notification {
 
 const KINDS: readonly string[] = ['trigger', 'resolve', 'repeat'];
 const SEVERITIES: readonly string[] = ['info', 'warning', 'critical'];
+const RESOLUTIONS: readonly string[] = ['recovered', 'pool-vanished', 'rule-removed'];
 
 function isStringRecord(v: unknown): v is Record<string, string> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
@@ -57,6 +65,7 @@ export function notificationProblem(v: unknown): string | null {
     if (typeof n[k] !== 'number' || !Number.isFinite(n[k])) return `${k} must be a finite number`;
   }
   if (n.endsAt !== undefined && (typeof n.endsAt !== 'number' || !Number.isFinite(n.endsAt))) return 'endsAt must be a finite number';
+  if (n.resolution !== undefined && (typeof n.resolution !== 'string' || !RESOLUTIONS.includes(n.resolution))) return 'resolution must be recovered, pool-vanished or rule-removed';
   for (const k of ['poolLabels', 'annotations', 'labels'] as const) {
     if (!isStringRecord(n[k])) return `${k} must be an object of strings`;
   }

@@ -34,6 +34,14 @@ export function matches(matchers: Readonly<Record<string, string>>, pool: string
   return true;
 }
 
+/** Every matcher matches the whole value of its label in a plain label map (absent labels are ""), as Alertmanager's matchers. */
+export function matchesLabels(matchers: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  for (const [name, pattern] of Object.entries(matchers)) {
+    if (!anchored(pattern).test(labels[name] ?? '')) return false;
+  }
+  return true;
+}
+
 export function effectiveRule(rule: RuleConfig, pool: string, labels: Readonly<Record<string, string>>): EffectiveRule | null {
   if (!matches(rule.match, pool, labels)) return null;
   const o = rule.overrides.find((ov) => matches(ov.match, pool, labels));

@@ -70,3 +70,15 @@ export interface RuleConfig {
   readonly annotations: Readonly<Record<string, string>>;
   readonly overrides: readonly RuleOverride[];
 }
+
+/**
+ * Alertmanager's inhibit_rules: while an alert matching `source_match` is
+ * firing, notifications of alerts matching `target_match` whose `equal`
+ * labels have the same values are muted. Matchers are whole-value regexes on
+ * the alert's labels: alertname, severity, pool and the pool's labels.
+ */
+export interface InhibitRule {
+  readonly source_match: Readonly<Record<string, string>>;
+  readonly target_match: Readonly<Record<string, string>>;
+  readonly equal: readonly string[];
+}

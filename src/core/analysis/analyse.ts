@@ -54,7 +54,7 @@ export function analysePool(
   // Strain hook (strain.ts): the balancer's own evidence (response time,
   // sessions, queue) on a concentrated backend makes the verdict critical.
   const strain = analyseStrain(p, opts);
-  const decision = withStrain(decide(p, skew, cpu, capacity, forecast, h, opts), strain, p, opts);
+  const decision = withStrain(decide(p, skew, cpu, capacity, forecast, h, opts, now), strain, p, opts);
   const { backends, hot, starved } = backendStats(p);
   if (strain.backend >= 0 && !hot.includes(String(sample.backends[strain.backend]!.backend))) hot.push(String(sample.backends[strain.backend]!.backend));
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
@@ -77,6 +77,7 @@ export function analysePool(
     unweighted: p.unweighted,
     hot,
     starved,
+    ...(decision.dataGap ? { dataGap: true } : {}),
     stats: skew.stats,
     cpu: cpu.stats,
     forecast,

@@ -161,13 +161,24 @@ export function downSince(history: PoolHistory, since: number, now: number, out:
   return any;
 }
 
-/** Whether the newest point recorded traffic (false for an empty history). */
-export function lastHadTraffic(history: PoolHistory): boolean {
+/**
+ * Whether some point at or after `oldest` (epoch ms) recorded traffic: "the
+ * pool had traffic recently". Bounded in time on purpose: during an outage
+ * (nothing up) the points carry no traffic, so the newest point with
+ * traffic is the last one before it; and a history restored from a state
+ * file written yesterday is not "recent".
+ */
+export function hadTrafficSince(history: PoolHistory, oldest: number): boolean {
   const h = usable(history);
-  const last = h.blocks[h.blocks.length - 1];
   const stride = strideOf(h);
-  if (!last || (h.blocks.length === 1 && h.skip * stride >= last.length)) return false;
-  return last[last.length - stride + TRAFFIC] === 1;
+  for (let b = h.blocks.length - 1; b >= 0; b--) {
+    const block = h.blocks[b]!;
+    for (let o = block.length - stride; o >= (b === 0 ? h.skip * stride : 0); o -= stride) {
+      if (!(block[o + AT]! >= oldest)) return false;
+      if (block[o + TRAFFIC] === 1) return true;
+    }
+  }
+  return false;
 }
 
 /** Keeps points with now − historySeconds ≤ at < now (older data and clock skew dropped), at most maxHistoryPoints − reserve. */

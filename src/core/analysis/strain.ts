@@ -190,7 +190,7 @@ export function withStrain(decision: Decision, strain: StrainResult, p: Prepared
   const text = decision.severity === 'critical' || reasons.length > 1
     ? `${decision.explanation}; ${evidence(strain)}`
     : strainText(strain, p, opts);
-  return { severity: 'critical', reasons, explanation: text };
+  return { ...decision, severity: 'critical', reasons, explanation: text };
 }
 
 function strainText(s: StrainResult, p: PreparedPool, opts: AnalysisOptions): string {

@@ -28,7 +28,7 @@ import { MAX_ASSUMED_CAPACITY_RATIO } from './assumed-capacity.js';
 import type { CpuResult } from './cpu.js';
 import type { CapacityResult } from './capacity.js';
 import { FLAT_SLOPE_PER_SECOND } from './forecast.js';
-import { lastHadTraffic } from './history.js';
+import { hadTrafficSince } from './history.js';
 
 const { C_CAP, C_CPU, C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_SHARE, C_UTIL, C_WEIGHT, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_HOT_CANDIDATE } = MARKS;
@@ -37,6 +37,8 @@ export interface Decision {
   readonly severity: Severity;
   readonly reasons: readonly ReasonCode[];
   readonly explanation: string;
+  /** This cycle's data cannot judge the pool (PoolVerdict.dataGap). */
+  readonly dataGap?: boolean;
 }
 
 const NONE: readonly ReasonCode[] = Object.freeze([]);
@@ -57,11 +59,13 @@ export function decide(
   forecast: Forecast | null,
   history: PoolHistory,
   opts: AnalysisOptions,
+  now: number,
 ): Decision {
   const pool = p.sample.pool;
   if (p.n === 0) return OK_NO_BACKENDS;
   if (p.upCount === 0) {
-    const hadTraffic = p.unavailableRate > 0 || lastHadTraffic(history);
+    // Recent = within the history the analysis keeps (historySeconds).
+    const hadTraffic = p.unavailableRate > 0 || hadTrafficSince(history, now - opts.historySeconds * 1000);
     return {
       severity: hadTraffic ? 'critical' : 'warning',
       reasons: ['no-healthy'],
@@ -71,7 +75,9 @@ export function decide(
   }
   if (p.tested === 0) {
     if (p.missing.length === 0) return { severity: 'ok', reasons: NONE, explanation: `no backend of ${pool} can be judged now` + context(p) };
-    return { severity: 'ok', reasons: NONE, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` + asideContext(p) };
+    // Every up backend's rate is unusable (an exporter restart resets every
+    // counter): nothing can be judged, and "ok" must not read as recovery.
+    return { severity: 'ok', reasons: NONE, dataGap: true, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` + asideContext(p) };
   }
   if (!(p.totalRate > 0)) return withAside(OK_NO_TRAFFIC, p);
   if (p.tested === 1) return withAside(OK_SINGLE, p);

@@ -138,3 +138,93 @@ test('pool matchers and overrides', () => {
   assert.deepEqual(r.notifications.map((n) => [n.notification.pool, n.sinks]), [['be_fast', ['pagerduty']]]);
   assert.deepEqual(Object.values(r.state.alerts).map((a) => `${a.pool}:${a.state.phase}`).sort(), ['be_fast:firing', 'be_slow:pending']);
 });
+
+// Issue 10 item 3: before, resolve_below kept the pending page alive through
+// warnings, so one critical verdict followed by warnings fired it.
+test('hysteresis does not apply while pending: one critical verdict then warnings never pages', () => {
+  timeline([
+    [0, 'critical', []],                          // Page pending (for 15s), Skew pending (for 30s)
+    [15, 'warning', []],                          // not critical: Page back to inactive, not held by resolve_below
+    [30, 'warning', ['trigger:Skew->slack+alertmanager']], // the warning rule fires on its own terms
+    [45, 'warning', []],                          // still no page
+    [60, 'critical', []],                         // critical again: Page pending from now
+    [75, 'critical', ['trigger:Page->pagerduty+slack']], // 15 s of critical: pages
+    [90, 'warning', ['repeat:Skew->alertmanager']], // firing now: hysteresis holds the page through a warning (Skew's Alertmanager re-send)
+  ]);
+});
+
+// Issue 10 item 8 (rule side): a verdict marked dataGap is missing data.
+test('a data-gap verdict holds every alert: no resolve, no new page when data returns', () => {
+  const gap = (t: number) => ({ now: t * 1000, verdicts: [verdict('be_app', 'ok', { dataGap: true, explanation: 'no usable request rates' })], silences: [] });
+  const { state } = timeline([
+    [0, 'critical', []],
+    [15, 'critical', ['trigger:Page->pagerduty+slack']],
+  ]);
+  let s = state;
+  for (let t = 30; t <= 300; t += 15) {
+    const r = evaluateCycle(s, gap(t), ctx);
+    assert.deepEqual(r.notifications, [], `t=${t}s data gap`);
+    s = r.state;
+  }
+  const page = Object.values(s.alerts).find((a) => a.ruleId === 'Page')!;
+  assert.equal(page.state.phase, 'firing');
+  assert.equal(page.lastVerdict?.dataGap, undefined, 'messages keep the last verdict with data');
+  timeline([
+    [315, 'critical', ['trigger:Skew->slack+alertmanager']], // Skew's for: 30s, blind time not counted
+    [330, 'ok', ['resolve:Skew->slack+alertmanager', 'resolve:Page->pagerduty+slack']],
+  ], [], s);
+});
+
+// Issue 10 item 9, through the evaluator: the state file of a daemon that was
+// down 2 h holds a pending page; restored, it must not fire at once.
+test('a pending page restored after 2 h down waits its for again (outage tolerance, interval known)', () => {
+  const withInterval: EvaluatorContext = { ...ctx, intervalMs: 15_000 };
+  let state = evaluateCycle(INITIAL_EVALUATOR_STATE, { now: 0, verdicts: [verdict('be_app', 'critical')], silences: [] }, withInterval).state;
+  state = JSON.parse(JSON.stringify(state)) as EvaluatorState; // saved, daemon down for 2 h
+  const rows: [number, string[]][] = [
+    [7200, []],                        // first evaluation after the restart: pending again, no page
+    [7215, ['trigger:Page']],          // 15 s of critical since the restart
+  ];
+  for (const [t, expected] of rows) {
+    const r = evaluateCycle(state, { now: t * 1000, verdicts: [verdict('be_app', 'critical')], silences: [] }, withInterval);
+    assert.deepEqual(r.notifications.map((p) => `${p.notification.kind}:${p.notification.ruleId}`), expected, `t=${t}s`);
+    state = r.state;
+  }
+});
+
+test('the outage tolerance comes from the context', () => {
+  const tolerant: EvaluatorContext = { ...ctx, intervalMs: 15_000, forOutageToleranceMs: 3 * 3_600_000 };
+  const s0 = evaluateCycle(INITIAL_EVALUATOR_STATE, { now: 0, verdicts: [verdict('be_app', 'critical')], silences: [] }, tolerant).state;
+  const r = evaluateCycle(s0, { now: 7_215_000, verdicts: [verdict('be_app', 'critical')], silences: [] }, tolerant);
+  // 2 h < 3 h tolerance: pending kept, the downtime not counted: 15 s held -> fires.
+  assert.deepEqual(r.notifications.map((p) => p.notification.ruleId), ['Page']);
+});
+
+test('an alert whose silence ends during keep_firing_for is not announced late', () => {
+  const [page] = ruleFileSchema.parse({ rules: [{ id: 'Page', when: { stat: 'severity', above: 1.5 }, for: '0s', keep_firing_for: '2m', severity: 'critical', sinks: ['pagerduty'] }] }).rules;
+  const silence: Silence = { id: 's', startsAt: 0, endsAt: 40_000, comment: '', createdBy: 'test' };
+  let state = INITIAL_EVALUATOR_STATE;
+  const rows: [number, Severity, string[]][] = [
+    [0, 'critical', []],   // fires, silenced
+    [15, 'critical', []],  // silenced
+    [30, 'ok', []],        // condition over: kept firing by keep_firing_for
+    [45, 'ok', []],        // silence over, still kept firing: no late page about something over
+    [150, 'ok', []],       // resolves unannounced: no resolve either
+  ];
+  for (const [t, sev, expected] of rows) {
+    const r = evaluateCycle(state, { now: t * 1000, verdicts: [verdict('be_app', sev)], silences: [silence] }, { ...ctx, rules: [page!] });
+    assert.deepEqual(r.notifications.map((p) => p.notification.kind), expected, `t=${t}s`);
+    state = r.state;
+  }
+});
+
+test('a resolve goes to the sinks that got the trigger, even after a reload changed the rule\'s sinks', () => {
+  const { state } = timeline([
+    [0, 'critical', []],
+    [15, 'critical', ['trigger:Page->pagerduty+slack']],
+  ]);
+  const slackOnly: EvaluatorContext = { ...ctx, rules: ctx.rules.map((r) => (r.id === 'Page' ? { ...r, sinks: ['slack'] } : r)) };
+  const r = evaluateCycle(state, { now: 30_000, verdicts: [verdict('be_app', 'ok')], silences: [] }, slackOnly);
+  const resolve = r.notifications.find((p) => p.notification.ruleId === 'Page');
+  assert.deepEqual(resolve?.sinks, ['pagerduty', 'slack'], 'the PagerDuty incident is closed, not left open');
+});
