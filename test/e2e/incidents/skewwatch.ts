@@ -33,6 +33,14 @@ export const E2E_RULES = `rules:
     severity: critical
     sinks: [pagerduty, slack, alertmanager]
     annotations: { summary: "Backend overload from traffic skew in pool {{pool}}" }
+  - id: PoolDown
+    when: { stat: severity, above: 1.5, resolve_below: 0.5, any_reason: [no-healthy] }
+    for: 0s
+    keep_firing_for: 6s
+    min_rate: 0
+    severity: critical
+    sinks: [pagerduty, slack, alertmanager]
+    annotations: { summary: "No healthy backend in pool {{pool}}" }
   - id: SkewwatchBlind
     when: { stat: blind_cycles, above: 2.5, resolve_below: 0.5 }
     severity: warning
