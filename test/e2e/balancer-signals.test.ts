@@ -29,16 +29,19 @@ describe('balancer-signal scenarios on real HAProxy, Prometheus and Alertmanager
     // (the 503s come from s1 itself, HAProxy's queue stays 0), `set weight
     // be_app/s1 256`, load growing until s1 saturates. skewwatch has no CPU:
     // only the balancer's response time, sessions and weights.
-    // cpuMs 4: the 52 s baseline stays cheap on a shared machine.
-    const scene = await startScene('wrong-weight-no-cpu', { backends: [1, 2, 3, 4].map(() => ({ weight: 1, cpuMs: CPU_MS / 2, maxQueue: 16 })) }, { cpu: false });
+    // cpuMs 4: the 52 s baseline stays cheap on a shared machine. Queue bound
+    // 32 (FIELD-NOTES had 16): a stalled load generator firing its backlog
+    // at once must not overflow it during the quiet baseline.
+    const scene = await startScene('wrong-weight-no-cpu', { backends: [1, 2, 3, 4].map(() => ({ weight: 1, cpuMs: CPU_MS / 2, maxQueue: 32 })) }, { cpu: false });
     try {
       await scene.fleet.haproxy.waitServersUp();
       // HAProxy's response-time averages restart from 0 with the process and
       // converge over ~500 requests per server, and skewwatch compares them
-      // only after 60 s of stable state: 15 req/s per server for 30 s, then
+      // only after 60 s of stable state: up to 15 req/s per server (gently: the
+      // backends just started) for 30 s, then
       // 10 until the fault (~670 requests each: the quiet peers read ~75% of
       // their true time, a busy shared machine cannot afford more).
-      scene.startLoad({ rate: (ms) => (ms < 30_000 ? 60 : 40), durationMs: 400_000, clientAddresses: clientAddresses(20), requestTimeoutMs: 5000 });
+      scene.startLoad({ rate: (ms) => (ms < 15_000 ? 10 + ms / 300 : ms < 30_000 ? 60 : 40), durationMs: 400_000, clientAddresses: clientAddresses(20), requestTimeoutMs: 5000 });
       await runFault(
         scene,
         'wrong-weight-no-cpu',

@@ -20,6 +20,8 @@ export async function runFault(
   // Baseline: balanced, quiet.
   await scene.watch(baselineMs);
   assert.equal(scene.pdTriggers(), 0, `${name}: no page while balanced`);
+  const early = timeline.first('first-5xx');
+  assert.equal(early, undefined, `${name}: a 5xx during the quiet baseline (${JSON.stringify(early?.detail)}): the machine is too busy for this scenario, re-run`);
   await inject();
   timeline.record('fault');
   // Traffic grows after the fault, as it did in the incident.
