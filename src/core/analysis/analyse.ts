@@ -15,6 +15,7 @@ import { analyseCpu } from './cpu.js';
 import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
+import { analyseStrain, withStrain } from './strain.js'; // strain hook (strain.ts)
 import { appendHistory, EMPTY_HISTORY, pruneHistory, usable } from './history.js';
 
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
@@ -50,8 +51,12 @@ export function analysePool(
     ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, h, now, opts, target)
     : null;
 
-  const decision = decide(p, skew, cpu, capacity, forecast, h, opts, now);
+  // Strain hook (strain.ts): the balancer's own evidence (response time,
+  // sessions, queue) on a concentrated backend makes the verdict critical.
+  const strain = analyseStrain(p, opts);
+  const decision = withStrain(decide(p, skew, cpu, capacity, forecast, h, opts, now), strain, p, opts);
   const { backends, hot, starved } = backendStats(p);
+  if (strain.backend >= 0 && !hot.includes(String(sample.backends[strain.backend]!.backend))) hot.push(String(sample.backends[strain.backend]!.backend));
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
     const name = String(sample.backends[capacity.overweighted]!.backend);
     if (!hot.includes(name)) hot.push(name);

@@ -19,11 +19,11 @@ export interface Scene {
   close(): Promise<void>;
 }
 
-export async function startScene(name: string, fleetOptions: Omit<FleetOptions, 'alertmanager'>): Promise<Scene> {
+export async function startScene(name: string, fleetOptions: Omit<FleetOptions, 'alertmanager'>, skewwatch: { cpu?: boolean } = {}): Promise<Scene> {
   const fleet = await startFleet({ scrapeIntervalS: 1, ...fleetOptions, alertmanager: true });
   let sw: Skewwatch;
   try {
-    sw = await startSkewwatch({ dir: join(fleet.dir, 'skewwatch'), prometheusUrl: fleet.prometheus!.url, alertmanagerUrl: fleet.alertmanager!.url });
+    sw = await startSkewwatch({ dir: join(fleet.dir, 'skewwatch'), prometheusUrl: fleet.prometheus!.url, alertmanagerUrl: fleet.alertmanager!.url, ...skewwatch });
   } catch (e) {
     await fleet.stopAll();
     throw e;

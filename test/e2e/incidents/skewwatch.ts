@@ -51,6 +51,11 @@ inhibit_rules:
     equal: [pool]
 `;
 
+/** CPU of each backend process, labelled with HAProxy's proxy/server by the scrape config. */
+const CPU_QUERY = `  queries:
+    cpu: 'sum by (proxy, server) (rate(process_cpu_seconds_total{job="backends"}[{{window}}]))'
+`;
+
 export interface Skewwatch {
   readonly url: string;
   readonly proc: ProcessHandle;
@@ -68,7 +73,7 @@ export interface Status {
   alerts: Array<{ rule: string; pool: string; state: string; firedAt: string | null; resolvedAt: string | null }>;
 }
 
-export async function startSkewwatch(o: { dir: string; prometheusUrl: string; alertmanagerUrl: string }): Promise<Skewwatch> {
+export async function startSkewwatch(o: { dir: string; prometheusUrl: string; alertmanagerUrl: string; cpu?: boolean }): Promise<Skewwatch> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   mkdirSync(o.dir, { recursive: true });
   const [slack, pd, port] = await Promise.all([startSlackReceiver(), startPagerDutyReceiver({ routingKeys: [ROUTING_KEY] }), freePort()]);
@@ -85,10 +90,7 @@ source:
   preset: haproxy
   rate_window: 10s
   prometheus: { url: "${o.prometheusUrl}", timeout: 1500ms }
-  queries:
-    # CPU of each backend process, labelled with HAProxy's proxy/server by the scrape config.
-    cpu: 'sum by (proxy, server) (rate(process_cpu_seconds_total{job="backends"}[{{window}}]))'
-sinks:
+${o.cpu === false ? '  # No CPU query: the balancer\'s own signals only (the README\'s env-only start).\n' : CPU_QUERY}sinks:
   alertmanager: { url: "${o.alertmanagerUrl}", resend_interval: 10s, resolve_timeout: 1m }
 `);
   const env: NodeJS.ProcessEnv = {
