@@ -147,7 +147,7 @@ test('capacity volume guards: under minRequests or minRate no backend is called 
 test('overweighted and queueing: the balancer queue on the overweighted backend is named', () => {
   const s = capacityPool([4380, 540, 540, 540], [8, 1, 1, 1], [0.5, 0.06, 0.06, 0.06]);
   const v = analysePool({ ...s, backends: s.backends.map((b, i) => (i === 0 ? { ...b, queue: 4 } : b)) }, EMPTY_HISTORY, NOW, O);
-  assert.deepEqual(v.reasons, ['skew', 'overweighted', 'pouring', 'queueing'], v.explanation);
+  assert.deepEqual(v.reasons, ['skew', 'overweighted', 'pouring', 'queueing', 'strained'], v.explanation);
   assert.match(v.explanation, /check its weight/);
 });
 
