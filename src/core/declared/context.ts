@@ -7,6 +7,7 @@
 import type { PoolSample, PoolVerdict, Snapshot } from '../types.js';
 import { changesBefore, describeChange, type BalancerChange, type ChangeLog } from '../changes/changes.js';
 import { compareDeclared, type DriftOptions } from './drift.js';
+import { weightStepDrift } from './weight-step.js';
 import type { DeclaredOverride, DeclaredPool } from './types.js';
 
 export interface BalancerContext {
@@ -56,7 +57,12 @@ export function addBalancerContext(verdicts: readonly PoolVerdict[], snapshot: S
     const sample = samples.get(v.pool);
     const changes = changesBefore(ctx.changeLog, v.pool, now, ctx.lookbackMs);
     const declared = sample ? declaredFor(sample, ctx) : undefined;
-    const drift = declared && sample ? compareDeclared(withOverrides(declared, ctx.overrides, now), sample, ctx.drift) : undefined;
+    // Nothing declared: a weight change that piles the pool onto one server
+    // is judged against the weights before it (the whole retained log counts,
+    // not just the look-back, so the alert does not end by ageing).
+    const drift = declared && sample
+      ? compareDeclared(withOverrides(declared, ctx.overrides, now), sample, ctx.drift)
+      : sample ? (weightStepDrift(sample, ctx.changeLog.changes.filter((c) => c.pool === v.pool && c.at <= now)) ?? undefined) : undefined;
     if (changes.length === 0 && !drift) return v;
     let explanation = v.explanation;
     const cause = v.severity !== 'ok' ? likelyCause(changes, v.hot) : null;

@@ -46,6 +46,8 @@ export interface PoolDrift {
   readonly concentration: Concentration | null;
   /** One line a person can act on; null when there is no drift. */
   readonly explanation: string | null;
+  /** What live was compared with: the declaration (default), or the weights before a runtime change (weight-step.ts). */
+  readonly baseline?: 'declared' | 'previous-weights';
 }
 
 export interface DriftOptions {
