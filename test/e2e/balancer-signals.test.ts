@@ -24,13 +24,13 @@ const leadTimes: LeadTime[] = [];
 describe('balancer-signal scenarios on real HAProxy, Prometheus and Alertmanager', { skip }, () => {
   before(() => assert.ok(!skip));
 
-  // TODO (issue 10 item 6, not met yet): measured 2026-12-01 on the shared
-  // machine, s1's response time FELL from 59 ms to 6 ms as it took 99% of the
-  // traffic (a busy process is not descheduled between requests) and rose
-  // (85 ms) only at +44 s, 2 s after the first 5xx at +41.8 s; current
-  // sessions read 0–1 and there is no maxconn. The response-time strain
-  // check cannot give lead here; see the README's balancer-signal table.
-  it('fault: wrong weight with no CPU query, backends shedding load themselves', { todo: 'no page before the first 5xx yet: the response time rises only at saturation' }, async () => {
+  // Measured 2026-12-01: s1's response time FELL from 59 ms to 6 ms as it
+  // took 99% of the traffic and rose only at saturation, after the first 5xx;
+  // sessions read 0–1 and there is no maxconn. What the balancer does show at
+  // once is the weight step itself: 1 → 256 makes s1 hold 99% of the pool's
+  // weight (was 25%), a concentrating drift against the weights before the
+  // change (core/declared/weight-step.ts), and LoadBalancerConfigDrift pages.
+  it('fault: wrong weight with no CPU query, backends shedding load themselves', async () => {
     // FIELD-NOTES: roundrobin, 4 backends with a bounded accept queue of 16
     // (the 503s come from s1 itself, HAProxy's queue stays 0), `set weight
     // be_app/s1 256`, load growing until s1 saturates. skewwatch has no CPU:
@@ -64,6 +64,9 @@ describe('balancer-signal scenarios on real HAProxy, Prometheus and Alertmanager
       );
       const page = scene.timeline.first('pagerduty-trigger')!;
       scene.timeline.record('note', { page: page.detail });
+      // The page names the change; PagerDuty also got it as a change event.
+      assert.match(String((page.detail as { summary?: string }).summary), /s1's weight changed 1 → 256/);
+      assert.ok(scene.sw.pd.changeEvents.some((e) => /s1's weight changed 1 → 256/.test(e.payload.summary)), `a change event (${JSON.stringify(scene.sw.pd.changeEvents)})`);
       const status = await scene.sw.status();
       assert.ok(status.pools.every((p) => p.backends.every((b) => b.utilisation === null)), 'no CPU signal reached the analysis');
     } finally {

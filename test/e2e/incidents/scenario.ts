@@ -49,7 +49,7 @@ export async function startScene(name: string, fleetOptions: Omit<FleetOptions, 
         if (triggers[0]) timeline.recordOnce('pagerduty-trigger', { summary: (triggers[0].body as { payload?: { summary?: string } }).payload?.summary }, triggers[0].at);
         const resolves = sw.pd.received.filter((r) => r.status === 202 && (r.body as { event_action?: string })?.event_action === 'resolve');
         if (resolves[0]) timeline.recordOnce('pagerduty-resolve', undefined, resolves[0].at);
-        const listed = (await fleet.alertmanager!.listAlerts({ alertname: 'TrafficSkewCritical' }).catch(() => [])).length > 0;
+        const listed = (await fleet.alertmanager!.listAlerts({ severity: 'critical' }).catch(() => [])).length > 0;
         if (listed && !amListed) timeline.recordOnce('alertmanager-listed');
         if (!listed && amListed) timeline.recordOnce('alertmanager-gone');
         amListed = amListed || listed;

@@ -41,6 +41,22 @@ export const E2E_RULES = `rules:
     severity: critical
     sinks: [pagerduty, slack, alertmanager]
     annotations: { summary: "No healthy backend in pool {{pool}}" }
+  - id: LoadBalancerConfigDrift
+    when: { stat: config_drift, above: 0.5, resolve_below: 0.5 }
+    for: 20s
+    min_rate: 0
+    severity: warning
+    sinks: [slack, alertmanager]
+    annotations: { summary: "Load balancer config drift in pool {{pool}}" }
+  - id: LoadBalancerConfigDriftCritical
+    name: LoadBalancerConfigDrift
+    when: { stat: config_drift, above: 1.5, resolve_below: 0.5 }
+    for: 4s
+    keep_firing_for: 6s
+    min_rate: 0
+    severity: critical
+    sinks: [pagerduty, slack, alertmanager]
+    annotations: { summary: "Load balancer config drift concentrates traffic in pool {{pool}}" }
   - id: SkewwatchBlind
     when: { stat: blind_cycles, above: 2.5, resolve_below: 0.5 }
     severity: warning
@@ -48,6 +64,12 @@ export const E2E_RULES = `rules:
 inhibit_rules:
   - source_match: { severity: critical }
     target_match: { alertname: TrafficSkew }
+    equal: [pool]
+  - source_match: { alertname: LoadBalancerConfigDrift, severity: critical }
+    target_match: { alertname: LoadBalancerConfigDrift, severity: warning }
+    equal: [pool]
+  - source_match: { alertname: LoadBalancerConfigDrift, severity: critical }
+    target_match: { alertname: TrafficSkewCritical }
     equal: [pool]
 `;
 
