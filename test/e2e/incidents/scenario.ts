@@ -19,11 +19,11 @@ export interface Scene {
   close(): Promise<void>;
 }
 
-export async function startScene(name: string, fleetOptions: Omit<FleetOptions, 'alertmanager'>, skewwatch: { cpu?: boolean } = {}): Promise<Scene> {
+export async function startScene(name: string, fleetOptions: Omit<FleetOptions, 'alertmanager'>, skewwatch: { cpu?: boolean; extra?: (fleet: Fleet) => string } = {}): Promise<Scene> {
   const fleet = await startFleet({ scrapeIntervalS: 1, ...fleetOptions, alertmanager: true });
   let sw: Skewwatch;
   try {
-    sw = await startSkewwatch({ dir: join(fleet.dir, 'skewwatch'), prometheusUrl: fleet.prometheus!.url, alertmanagerUrl: fleet.alertmanager!.url, ...skewwatch });
+    sw = await startSkewwatch({ dir: join(fleet.dir, 'skewwatch'), prometheusUrl: fleet.prometheus!.url, alertmanagerUrl: fleet.alertmanager!.url, ...(skewwatch.cpu !== undefined ? { cpu: skewwatch.cpu } : {}), ...(skewwatch.extra ? { extra: skewwatch.extra(fleet) } : {}) });
   } catch (e) {
     await fleet.stopAll();
     throw e;

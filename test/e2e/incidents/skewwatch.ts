@@ -95,7 +95,7 @@ export interface Status {
   alerts: Array<{ rule: string; pool: string; state: string; firedAt: string | null; resolvedAt: string | null }>;
 }
 
-export async function startSkewwatch(o: { dir: string; prometheusUrl: string; alertmanagerUrl: string; cpu?: boolean }): Promise<Skewwatch> {
+export async function startSkewwatch(o: { dir: string; prometheusUrl: string; alertmanagerUrl: string; cpu?: boolean; extra?: string }): Promise<Skewwatch> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   mkdirSync(o.dir, { recursive: true });
   const [slack, pd, port] = await Promise.all([startSlackReceiver(), startPagerDutyReceiver({ routingKeys: [ROUTING_KEY] }), freePort()]);
@@ -114,7 +114,7 @@ source:
   prometheus: { url: "${o.prometheusUrl}", timeout: 1500ms }
 ${o.cpu === false ? '  # No CPU query: the balancer\'s own signals only (the README\'s env-only start).\n' : CPU_QUERY}sinks:
   alertmanager: { url: "${o.alertmanagerUrl}", resend_interval: 10s, resolve_timeout: 1m }
-`);
+${o.extra ?? ''}`);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     SKEWWATCH_SLACK_WEBHOOK_URL: slack.url,
