@@ -238,7 +238,9 @@ export function renderSlackMessage(n: Notification, opts: SlackRenderOptions = {
     // Headline (the rule's summary annotation) in bold, then the verdict's explanation.
     const headline = n.annotations.summary ?? n.summary;
     body.push(`*${escapeMrkdwn(headline)}*`);
-    if (v && v.explanation && v.explanation !== headline) body.push(escapeMrkdwn(v.explanation));
+    // A drift rule's detail is the drift, not the traffic (evaluator: config_drift rules).
+    const detail = v?.drift?.explanation && n.summary.endsWith(v.drift.explanation) ? v.drift.explanation : v?.explanation;
+    if (detail && detail !== headline) body.push(escapeMrkdwn(detail));
     if (description && description !== n.summary) body.push(escapeMrkdwn(description));
   }
   blocks.push({ type: 'section', text: mrkdwn(body.join('\n')) });
