@@ -14,15 +14,8 @@ import { runJob, type Job } from '../../bench/detection/run.js';
 import type { RunResult } from '../../bench/detection/judge.js';
 
 export const KNOWN_FAILING: Readonly<Record<string, string>> = {
-  'mixed-hw-unreported': 'issue 10 item 5: unknown capacity assumed equal (1 core): correct 2:1:1:1 weights page "overweighted"',
-  recovery: 'issue 10 item 2: a returning server / new pod is judged before it warmed up: the survivors look hot and page',
-  'wrong-weight-nocpu': 'issue 10 item 6: without CPU the wrong weight is never paged (balancer signals: sessions/limit, response time)',
-  'wrong-weight-partial-cpu': 'issue 10 item 6: with CPU missing for some servers the wrong weight is missed',
-  'most-maint': 'issue 10 item 6 (and the e2e MAINT scenario): capacity loss without skew never pages although the rest saturate',
-  'total-outage': 'issue 10 item 1: a total outage never pages',
-  'wrong-drain': 'issue 10 item 5: unknown capacity on mixed hardware pages before the fault; item 6: the saturation after the drain is missed',
-  'rr-spill': 'issue 10 item 6: a backend held at maxconn (spill, no 5xx) is not paged: sessions vs limit and response time unused',
-  'consistent-hash-remap': 'issue 10 item 11 (forecast) / item 4: a page 75 s after start, before the fault, on the uneven but harmless Zipf hash spread (CPU 0.34)',
+  'most-maint': 'capacity loss without skew (most servers to MAINT, the rest saturate) pages only with a declared config (LoadBalancerConfigDrift) or CPU; not yet from the state changes alone',
+  'wrong-drain': 'the saturation after draining the big server is missed without CPU capacity (same gap as most-maint)',
   'source-hash': 'not an issue 10 item by name: "pouring" pages on share alone (few clients, CPU 0.3) before the fault; see items 4/12',
 };
 
