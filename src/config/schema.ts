@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { duration, positiveDuration, size, regex, httpUrl, labelName, httpClient } from './fields.js';
 import { ruleSchema } from './rules.js';
+import { parseShard } from '../core/shard.js';
 
 export const PRESET_IDS = ['haproxy', 'envoy', 'nginx', 'traefik', 'kubernetes', 'custom'] as const;
 
@@ -117,6 +118,48 @@ const silence = z.strictObject({
   created_by: z.string().default('config'),
 });
 
+/** Servers of one pool as declared, for balancers skewwatch cannot read a config of. */
+const declaredPool = z.strictObject({
+  /** Server → weight (default 1 for members listed without one). */
+  weights: z.record(z.string(), z.number().int().min(0).max(256)).default({}),
+  /** Members: every server that should exist (default: the keys of weights). */
+  members: z.array(z.string()).optional(),
+  backup: z.array(z.string()).default([]),
+  disabled: z.array(z.string()).default([]),
+  algorithm: z.string().default('roundrobin'),
+});
+
+/** An expected, temporary difference from the declaration (a canary, a deliberate drain). */
+const declaredOverride = z.strictObject({
+  pool: z.string().min(1),
+  server: z.string().min(1),
+  weight: z.number().int().min(0).max(256).optional(),
+  state: z.enum(['maint', 'disabled']).optional(),
+  expires_at: z.iso.datetime({ offset: true }),
+  comment: z.string().default(''),
+});
+
+const declared = z.strictObject({
+  /** HAProxy config file the balancer runs (a sidecar mounts the same file read-only); re-read when it changes. */
+  haproxy_config: z.string().min(1).optional(),
+  pools: z.record(z.string(), declaredPool).default({}),
+  overrides: z.array(declaredOverride).default([]),
+  /** A live weight share this many times the declared share makes a drift critical. */
+  concentration_factor: z.number().gt(1).default(2),
+  /** How far back a page looks for balancer changes to name as the likely cause. */
+  change_lookback: positiveDuration.default(10 * 60_000),
+});
+
+const remediate = z.strictObject({
+  /** When a pool pages while a server's weight differs from the declared one, set it back. */
+  restore_declared_weights: z.boolean().default(false),
+  /** Say what would be done, do nothing (the default: turn it off deliberately). */
+  dry_run: z.boolean().default(true),
+  /** HAProxy runtime API: unix:/path/admin.sock, a plain socket path, or tcp://host:port. */
+  runtime_api: z.string().regex(/^(unix:\/|\/|tcp:\/\/[^/\s]+:\d+$)/, 'expected unix:/path, /path or tcp://host:port').optional(),
+  max_per_hour: z.number().int().min(1).default(3),
+});
+
 export const configSchema = z.strictObject({
   /** Part of every dedup key: replicas with the same namespace dedupe with each other. */
   namespace: z.string().min(1).default('default'),
@@ -156,6 +199,10 @@ export const configSchema = z.strictObject({
     })
     .default({ initial_backoff: 1000, max_backoff: 300_000, max_age: 86_400_000 }),
   silences: z.array(silence).default([]),
+  /** "i/n": this replica evaluates only the pools whose stable hash falls in shard i of n (see docs/scaling.md). */
+  shard: z.string().refine((v) => parseShard(v) !== null, 'expected i/n with 0 <= i < n, e.g. 0/2').optional(),
+  declared: declared.prefault({}),
+  remediate: remediate.prefault({}),
   links: z
     .strictObject({
       /** Base URL for graph links in messages (default: source.prometheus.url). */

@@ -1,6 +1,8 @@
 // The data contract between sources, the pure analysis core, the alert
 // lifecycle and the sinks. Everything here is plain data (JSON-serialisable)
 // so that snapshots can be recorded, replayed and persisted unchanged.
+import type { BalancerChange } from './changes/changes.js';
+import type { PoolDrift } from './declared/drift.js';
 
 /** Backend health as the balancer reports it. */
 export type Health = 'up' | 'down' | 'maint';
@@ -169,6 +171,13 @@ export interface PoolVerdict {
    * missing data and holds state, never as recovery.
    */
   readonly dataGap?: boolean;
+  /**
+   * Balancer changes seen in this pool within the look-back (weights,
+   * states, members), oldest first: the likely cause a page names.
+   */
+  readonly changes?: readonly BalancerChange[];
+  /** Declared vs running, when a declaration covers this pool. */
+  readonly drift?: PoolDrift;
   readonly stats: PoolStats;
   readonly cpu: CpuStats;
   readonly forecast: Forecast | null;

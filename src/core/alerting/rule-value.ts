@@ -24,6 +24,7 @@ export function statValue(verdict: PoolVerdict, stat: RuleStat): number | null {
     case 'total_rate': return verdict.totalRate;
     case 'hot_count': return verdict.hot.length;
     case 'blind_cycles': return null; // source-level, evaluated by the caller
+    case 'config_drift': return verdict.drift?.level ?? null;
   }
 }
 

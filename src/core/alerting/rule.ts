@@ -18,6 +18,7 @@ export const RULE_STATS = [
   'total_rate',            // pool requests per second
   'hot_count',             // number of backends flagged hot
   'blind_cycles',          // source-level: consecutive failed collections (meta-alert)
+  'config_drift',          // declared vs running: 0 none, 1 drift, 2 drift that concentrates traffic (no declaration: no value)
 ] as const;
 export type RuleStat = (typeof RULE_STATS)[number];
 

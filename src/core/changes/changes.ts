@@ -160,10 +160,10 @@ export function changesBefore(log: ChangeLog, pool: string, at: number, lookback
   return log.changes.filter((c) => c.pool === pool && c.at <= at && at - c.at <= lookbackMs);
 }
 
-/** "s1's weight changed 1 → 256 at 12:03:04 UTC, 41 s before the alert" */
+/** "s1's weight changed 1 → 256 at 12:03:04 UTC (41 s before)" */
 export function describeChange(c: BalancerChange, relativeTo?: number): string {
   const time = `${new Date(c.at).toISOString().slice(11, 19)} UTC`;
-  const when = relativeTo !== undefined && relativeTo >= c.at ? `, ${Math.round((relativeTo - c.at) / 1000)} s before the alert` : '';
+  const when = relativeTo !== undefined && relativeTo >= c.at ? ` (${Math.round((relativeTo - c.at) / 1000)} s before)` : '';
   switch (c.kind) {
     case 'weight': return `${c.backend}'s weight changed ${c.from} → ${c.to} at ${time}${when}`;
     case 'state': return `${c.backend} went ${c.from} → ${c.to} at ${time}${when}`;

@@ -51,3 +51,13 @@ export interface DeclaredConfig {
   readonly pools: readonly DeclaredPool[];
   readonly problems: readonly DeclaredProblem[];
 }
+
+/** An expected, temporary difference from the declaration (a canary, a deliberate drain). */
+export interface DeclaredOverride {
+  readonly pool: string;
+  readonly server: string;
+  readonly weight?: number | undefined;
+  readonly state?: 'maint' | 'disabled' | undefined;
+  /** Epoch ms; the override is ignored from then on. */
+  readonly expiresAt: number;
+}

@@ -21,7 +21,7 @@ test('first sight of a pool is not a change; a weight step is, with its time and
   const { log, fresh } = run([snap(T0 - 15_000, [{}, {}, {}, {}]), snap(T0, [{ weight: 256 }, {}, {}, {}])]);
   assert.equal(fresh.length, 1);
   assert.deepEqual(log.changes.map((c) => [c.backend, c.kind, c.from, c.to, c.signal, c.at]), [['s1', 'weight', '1', '256', 'weight', T0]]);
-  assert.equal(describeChange(log.changes[0]!, T0 + 41_000), "s1's weight changed 1 → 256 at 12:03:04 UTC, 41 s before the alert");
+  assert.equal(describeChange(log.changes[0]!, T0 + 41_000), "s1's weight changed 1 → 256 at 12:03:04 UTC (41 s before)");
 });
 
 test('an averaged weight ramp over the rate window is one change, first value to last', () => {
