@@ -17,6 +17,7 @@ import type { SkewwatchMetrics } from '../http/metrics.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { ownedPart } from './shard-filter.js';
 
 export interface DaemonParts {
   readonly loaded: LoadedConfig;
@@ -126,6 +127,7 @@ export class Daemon {
     let error: string | null = null;
     try {
       snapshot = await source.collect(now, signal);
+      snapshot = ownedPart(snapshot, this.parts.loaded.config.shard);
     } catch (e) {
       error = redactText(errorMessage(e));
       const kind = isSkewwatchError(e) ? e.kind : 'unexpected';

@@ -60,7 +60,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   applyLevel(loaded.config.log_level);
   opts.onStart?.({ interval: loaded.config.interval, namespace: loaded.config.namespace });
   for (const w of loaded.warnings) log.warn(w);
-  const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0' });
+  const metrics = new SkewwatchMetrics({ defaultMetrics: true, version: '0.1.0', backendsPerPool: loaded.config.metrics_backends_per_pool });
   const stateDir = resolve(loaded.config.state_dir);
   const store = opts.store ?? new FileStateStore(stateDir, log);
   const daemon = new Daemon(

@@ -18,6 +18,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> 
   ['SKEWWATCH_STATE_DIR', ['state_dir']],
   ['SKEWWATCH_LISTEN', ['listen']],
   ['SKEWWATCH_LOG_LEVEL', ['log_level']],
+  ['SKEWWATCH_SHARD', ['shard']],
 ];
 
 function setPath(root: Obj, path: readonly string[], value: unknown): void {

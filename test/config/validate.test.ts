@@ -326,6 +326,7 @@ describe('environment overrides', () => {
     SKEWWATCH_STATE_DIR: '/var/lib/skewwatch',
     SKEWWATCH_LISTEN: '127.0.0.1:19465',
     SKEWWATCH_LOG_LEVEL: 'debug',
+    SKEWWATCH_SHARD: '1/3',
   };
 
   it('every documented SKEWWATCH_* variable works with no file', () => {
@@ -343,6 +344,7 @@ describe('environment overrides', () => {
     assert.equal(config.state_dir, '/var/lib/skewwatch');
     assert.equal(config.listen, '127.0.0.1:19465');
     assert.equal(config.log_level, 'debug');
+    assert.equal(config.shard, '1/3');
   });
 
   it('SKEWWATCH_SCRAPE_URLS switches to scrape mode with balancer targets', () => {
