@@ -19,6 +19,7 @@ import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.j
 import { redactText } from '../util/redact.js';
 import { VisibilityTracker } from './visibility.js';
 import { BalancerWatch } from './balancer-watch.js';
+import { ownedPart } from './shard-filter.js';
 
 export interface DaemonParts {
   readonly loaded: LoadedConfig;
@@ -162,6 +163,7 @@ export class Daemon {
     let error: string | null = null;
     try {
       snapshot = await source.collect(now, signal);
+      snapshot = ownedPart(snapshot, this.parts.loaded.config.shard);
     } catch (e) {
       error = redactText(errorMessage(e));
       const kind = isSkewwatchError(e) ? e.kind : 'unexpected';

@@ -20,6 +20,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> 
   ['SKEWWATCH_LOG_LEVEL', ['log_level']],
   ['SKEWWATCH_HAPROXY_CONFIG', ['declared', 'haproxy_config']],
   ['SKEWWATCH_HAPROXY_RUNTIME_API', ['remediate', 'runtime_api']],
+  ['SKEWWATCH_SHARD', ['shard']],
 ];
 
 function setPath(root: Obj, path: readonly string[], value: unknown): void {

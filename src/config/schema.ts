@@ -222,6 +222,8 @@ export const configSchema = z.strictObject({
   silences: z.array(silence).default([]),
   /** "i/n": this replica evaluates only the pools whose stable hash falls in shard i of n (see docs/scaling.md). */
   shard: z.string().refine((v) => parseShard(v) !== null, 'expected i/n with 0 <= i < n, e.g. 0/2').optional(),
+  /** Per-backend self-metric series per pool: the top K by share plus every flagged backend (read at start). */
+  metrics_backends_per_pool: z.number().int().min(0).default(5),
   declared: declared.prefault({}),
   remediate: remediate.prefault({}),
   links: z

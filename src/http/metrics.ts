@@ -39,7 +39,11 @@ export class SkewwatchMetrics {
   readonly signalsMissing: Gauge;
   readonly stateSaveFailing: Gauge;
 
-  constructor(opts: { defaultMetrics?: boolean; version?: string; revision?: string; nodeVersion?: string } = {}) {
+  /** Per-backend series per pool beyond the flagged ones (see backendsWithSeries). */
+  readonly backendsPerPool: number;
+
+  constructor(opts: { defaultMetrics?: boolean; version?: string; revision?: string; nodeVersion?: string; backendsPerPool?: number } = {}) {
+    this.backendsPerPool = opts.backendsPerPool ?? DEFAULT_BACKENDS_PER_POOL;
     const registers = [(this.registry = new Registry())];
     if (opts.defaultMetrics) {
       // Standard names, no prefix: dashboards and restart alerts look for
@@ -107,7 +111,7 @@ export class SkewwatchMetrics {
       this.poolPValue.set(pool, v.stats.pValue);
       this.poolRate.set(pool, v.totalRate);
       if (v.forecast?.secondsToSaturation != null) this.poolSaturation.set({ pool: v.pool, backend: v.forecast.backend }, v.forecast.secondsToSaturation);
-      for (const b of v.backends) {
+      for (const b of backendsWithSeries(v, this.backendsPerPool)) {
         const labels = { pool: v.pool, backend: b.backend };
         this.backendShare.set(labels, b.share);
         this.backendExpected.set(labels, b.expectedShare);
@@ -124,4 +128,21 @@ export class SkewwatchMetrics {
       this.alerts.inc({ rule: a.ruleId, state: a.state.phase });
     }
   }
+}
+
+/** Default of `metrics_backends_per_pool`. */
+export const DEFAULT_BACKENDS_PER_POOL = 5;
+
+/**
+ * The backends of a pool that get per-backend series: every flagged one (hot,
+ * starved, unavailable, the forecast's) plus the top `k` by observed share.
+ * This caps /metrics at about (k + flagged) x 3 series per pool, whatever the
+ * pool size, so a 100,000-backend fleet does not export 300,000 series.
+ */
+export function backendsWithSeries(v: PoolVerdict, k: number): PoolVerdict['backends'] {
+  if (v.backends.length <= k) return v.backends;
+  const flagged = new Set<string>([...v.hot, ...v.starved, ...v.unavailable]);
+  if (v.forecast?.backend) flagged.add(v.forecast.backend);
+  const top = new Set([...v.backends].sort((a, b) => b.share - a.share).slice(0, k).map((b) => b.backend));
+  return v.backends.filter((b) => flagged.has(b.backend) || top.has(b.backend));
 }

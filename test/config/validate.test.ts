@@ -328,6 +328,7 @@ describe('environment overrides', () => {
     SKEWWATCH_LOG_LEVEL: 'debug',
     SKEWWATCH_HAPROXY_CONFIG: '/etc/haproxy/haproxy.cfg',
     SKEWWATCH_HAPROXY_RUNTIME_API: 'unix:/run/haproxy/admin.sock',
+    SKEWWATCH_SHARD: '1/3',
   };
 
   it('every documented SKEWWATCH_* variable works with no file', () => {
@@ -347,6 +348,7 @@ describe('environment overrides', () => {
     assert.equal(config.log_level, 'debug');
     assert.equal(config.declared.haproxy_config, '/etc/haproxy/haproxy.cfg');
     assert.equal(config.remediate.runtime_api, 'unix:/run/haproxy/admin.sock');
+    assert.equal(config.shard, '1/3');
   });
 
   it('SKEWWATCH_SCRAPE_URLS switches to scrape mode with balancer targets', () => {

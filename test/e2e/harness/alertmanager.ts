@@ -1,7 +1,10 @@
 // Alertmanager 0.25 under test: minimal config, start by pid, list alerts.
 //
 // `--cluster.listen-address=` (empty) disables the gossip cluster, which
-// otherwise binds 0.0.0.0:9094 and would clash between parallel runs.
+// otherwise binds 0.0.0.0:9094 and would clash between parallel runs. With
+// `cluster`, the instance gossips on a loopback port with the given peers
+// (flags checked against `prometheus-alertmanager --help` of 0.25), with short
+// gossip, push-pull and peer timeouts so a test sees dedup within seconds.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -14,6 +17,8 @@ export interface AlertmanagerOptions {
   port?: number;
   /** If set, notifications are POSTed here (webhook receiver); otherwise they go nowhere. */
   webhookUrl?: string;
+  /** Join a gossip cluster: listen on 127.0.0.1:listenPort, peers as host:port. */
+  cluster?: { listenPort: number; peers: string[]; peerTimeout?: string };
 }
 
 export interface AmAlert {
@@ -67,7 +72,17 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertma
       `--config.file=${cfgFile}`,
       `--storage.path=${dataDir}`,
       `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
+      ...(o.cluster
+        ? [
+            `--cluster.listen-address=127.0.0.1:${o.cluster.listenPort}`,
+            `--cluster.advertise-address=127.0.0.1:${o.cluster.listenPort}`,
+            ...o.cluster.peers.map((p) => `--cluster.peer=${p}`),
+            '--cluster.gossip-interval=50ms',
+            '--cluster.pushpull-interval=1s',
+            '--cluster.settle-timeout=2s',
+            `--cluster.peer-timeout=${o.cluster.peerTimeout ?? '3s'}`,
+          ]
+        : ['--cluster.listen-address=']),
       '--log.level=warn',
     ],
     { cwd: o.dir, logFile: path.join(o.dir, 'alertmanager.log'), readyCheck: () => httpOk(`${url}/-/ready`), readyTimeoutMs: 15000 },

@@ -1,0 +1,97 @@
+// One skewwatch process measuring its real query-mode cycle (the Daemon as
+// `skewwatch run` builds it: buildParts -> real source, analysis, rules,
+// self-metrics, FileStateStore) against the recording proxy. Prints one JSON line.
+// Plain JS on the built dist/ (npm run build), as `skewwatch run` runs: no
+// TypeScript loader in the measured process's memory.
+// Usage: node --expose-gc measure.mjs <db> <proxyUrl> <rateWindow> <cycles>
+//
+// queryMs: per cycle against the live database (proxy in record mode), the
+//   wall time from the first query's arrival at the proxy to the last
+//   response's last byte from the database (the queries run in parallel).
+// ownMs / ownCpuMs: per cycle against the proxy in replay mode (the same
+//   responses, served from memory by the child proxy): wall time and
+//   process.cpuUsage() (user + system) of Daemon.cycle(), which covers
+//   receiving the bytes over loopback, JSON parse, pool assembly, analysis,
+//   rules, self-metrics and the state file write. Medians over the cycles.
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon } from '../../dist/app/daemon.js';
+import { buildParts } from '../../dist/app/runtime.js';
+import { loadConfig } from '../../dist/config/load.js';
+import { SkewwatchMetrics } from '../../dist/http/metrics.js';
+import { FileStateStore } from '../../dist/state/store.js';
+import { systemClock } from '../../dist/util/clock.js';
+import { silentLogger } from '../../dist/util/logger.js';
+
+const [db, proxyUrl, rateWindow, cyclesText] = process.argv.slice(2) ;
+const cycles = Number(cyclesText);
+const dir = mkdtempSync(join(tmpdir(), 'skewwatch-scale-'));
+const configFile = join(dir, 'skewwatch.yaml');
+writeFileSync(configFile, `
+interval: 30s
+state_dir: ${dir}
+source:
+  mode: prometheus
+  preset: haproxy
+  rate_window: ${rateWindow}
+  queries:
+    cpu: 'sum by (proxy, server) (rate(process_cpu_seconds_total[{{window}}]))'
+  prometheus: { url: "${proxyUrl}", timeout: 120s }
+`);
+const loaded = loadConfig({ file: configFile, env: {} });
+const metrics = new SkewwatchMetrics();
+const log = silentLogger();
+const store = new FileStateStore(dir, log);
+const daemon = new Daemon({ ...buildParts(loaded, systemClock, metrics), store, clock: systemClock, log, metrics });
+
+const control = async (path) => (await fetch(`${proxyUrl}/__bench/${path}`, { signal: AbortSignal.timeout(10_000) })).json();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const queryMs = [];
+let responseBytes = 0;
+let queries = 0;
+let pools = 0;
+let backends = 0;
+let verdictsBad = 0;
+await control('mode?m=record');
+for (let i = 0; i < cycles; i++) {
+  await control('timings');
+  const r = await daemon.cycle(Date.now());
+  if (!r.ok) throw new Error(`cycle against ${db} failed: ${r.error}`);
+  const t = await control('timings');
+  queryMs.push(Math.max(...t.map((x) => x.endMs)) - Math.min(...t.map((x) => x.startMs)));
+  responseBytes = t.reduce((n, x) => n + x.bytes, 0);
+  queries = t.length;
+  pools = r.snapshot.pools.length;
+  backends = r.snapshot.pools.reduce((n, p) => n + p.backends.length, 0);
+  verdictsBad = r.verdicts.filter((v) => v.severity !== 'ok').length;
+}
+await control('mode?m=replay');
+const ownMs = [];
+const ownCpuMs = [];
+for (let i = 0; i < cycles; i++) {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await daemon.cycle(Date.now());
+  const wall = performance.now() - t0;
+  const used = process.cpuUsage(cpu);
+  if (!r.ok) throw new Error(`replayed cycle failed: ${r.error}`);
+  ownMs.push(wall);
+  ownCpuMs.push((used.user + used.system) / 1000);
+}
+const metricsText = await metrics.registry.metrics();
+const round = (x) => Math.round(x);
+const q = median(queryMs);
+const own = median(ownMs);
+console.log(JSON.stringify({
+  bench: 'scale', db, backends, pools, queries, cycles,
+  queryMs: round(q), ownMs: round(own), ownCpuMs: round(median(ownCpuMs)), ownShare: Math.round((own / q) * 100) / 100,
+  rssMiB: round(process.resourceUsage().maxRSS / 1024),
+  responseMiB: Math.round((responseBytes / 1048576) * 10) / 10,
+  stateMiB: Math.round((statSync(store.path).size / 1048576) * 10) / 10,
+  metricsKiB: round(Buffer.byteLength(metricsText) / 1024),
+  flaggedPools: verdictsBad,
+  queryMsAll: queryMs.map(round), ownMsAll: ownMs.map(round),
+}));
+await daemon.close();
