@@ -9,6 +9,20 @@ import { redactText } from '../util/redact.js';
 import { endQuietlyOnClosedPipe } from '../util/pipes.js';
 import { parse, CONFIG_OPTION, CONFIG_HELP, EXIT_OK, EXIT_ALERTING, EXIT_ERROR, type CommandIo } from './args.js';
 import { renderVerdicts, renderBackends } from './table.js';
+import { describeChange, restoreChangeLog, trackChanges } from '../core/changes/changes.js';
+import { addBalancerContext } from '../core/declared/context.js';
+import { DeclaredLoader } from '../declared/load.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The running daemon's change log from its state file (read only; absent or unreadable: none). */
+function readDaemonChangeLog(stateDir: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { balancer?: { changes?: unknown } }).balancer?.changes;
+  } catch {
+    return undefined;
+  }
+}
 
 const HELP = `Usage: skewwatch check [--config FILE] [--json] [--backends]
 
@@ -35,9 +49,11 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
   for (const w of loaded.warnings) io.err.write(`warning: ${w}\n`);
   const source = buildSource(config, systemClock);
   let snapshot: Snapshot;
+  let first: Snapshot | null = null;
   try {
     snapshot = await source.collect(systemClock.now(), AbortSignal.timeout(config.evaluation_timeout ?? 30_000));
     if (config.source.mode === 'scrape') {
+      first = snapshot;
       // Rates need two scrapes.
       await systemClock.sleep(Math.min(config.interval, 15_000));
       snapshot = await source.collect(systemClock.now(), AbortSignal.timeout(config.evaluation_timeout ?? 30_000));
@@ -55,7 +71,18 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
     io.err.write('skewwatch check: no pools found: the rate query matched nothing usable; check source.matchers, source.preset and the pool/backend labels\n');
     return EXIT_ERROR;
   }
-  const { verdicts } = analyseSnapshot(snapshot, new Map(), buildAnalysisOptions(config));
+  const analysed = analyseSnapshot(snapshot, new Map(), buildAnalysisOptions(config)).verdicts;
+  // The balancer's side: recent changes (the running daemon's change log in
+  // the state dir, if there is one, plus what this look saw) and, with a
+  // declaration, declared vs running.
+  let changeLog = restoreChangeLog(readDaemonChangeLog(config.state_dir));
+  for (const s of first ? [first, snapshot] : [snapshot]) changeLog = trackChanges(changeLog, s).log;
+  const declared = new DeclaredLoader(config.declared, loaded.baseDir ?? process.cwd(), loaded.files[0]).load();
+  for (const p of declared.problems) io.err.write(`warning: declared config ${p.at.file}:${p.at.line}: ${p.message}\n`);
+  const verdicts = addBalancerContext(analysed, snapshot, {
+    declared: declared.pools, overrides: declared.overrides, changeLog,
+    lookbackMs: config.declared.change_lookback, drift: { concentrationFactor: config.declared.concentration_factor },
+  });
   // A single look: drop `for` and `keep_firing_for` so a holding condition shows as alerting.
   const rules = loaded.rules.map((r) => ({ ...r, for: 0, keep_firing_for: 0, overrides: r.overrides.map((o) => ({ ...o, for: 0 })) }));
   const ctx = { ...buildEvaluatorContext({ ...loaded, rules }, []), availableSinks: new Set<string>() };
@@ -69,6 +96,10 @@ export async function checkCommand(argv: string[], io: CommandIo): Promise<numbe
     io.out.write(`${JSON.stringify({ at: new Date(snapshot.at).toISOString(), alerting: Object.fromEntries(alerting), missingSignals: missing, pools: verdicts }, null, 2)}\n`);
   } else {
     io.out.write(`${renderVerdicts(verdicts, alerting)}\n`);
+    for (const v of verdicts) {
+      if (v.drift && v.drift.level > 0) io.out.write(`${v.pool}: ${v.drift.explanation}\n`);
+      for (const c of v.changes ?? []) io.out.write(`${v.pool}: changed: ${describeChange(c, snapshot.at)}\n`);
+    }
     if (args.values.backends) for (const v of verdicts) io.out.write(`\n${v.pool}\n${renderBackends(v)}\n`);
   }
   if (missing.length > 0) return EXIT_ERROR;
