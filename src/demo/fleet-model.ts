@@ -194,6 +194,17 @@ export function repair(state: FleetState): FleetState {
   };
 }
 
+/**
+ * HAProxy's runtime `set weight`: one server's weight. When every weight is
+ * back to the configured one under weighted balancing, that is the repair.
+ */
+export function setWeight(state: FleetState, name: string, weight: number): FleetState {
+  if (!state.backends.some((b) => b.name === name)) throw new RangeError(`no server named ${name}`);
+  const backends = state.backends.map((b) => (b.name === name ? { ...b, weight, swrrCurrent: 0 } : b));
+  const repaired = state.balancing === 'weights' && state.faultAt !== null && backends.every((b) => b.weight === b.configuredWeight);
+  return { ...state, backends, ...(repaired ? { repairedAt: state.repairedAt ?? state.t } : {}) };
+}
+
 /** Set a server's status (DOWN and MAINT servers receive no new traffic). */
 export function setStatus(state: FleetState, name: string, status: ServerStatus): FleetState {
   if (!state.backends.some((b) => b.name === name)) throw new RangeError(`no server named ${name}`);

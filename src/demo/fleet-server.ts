@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import {
   createFleet,
   repair as repairModel,
+  setWeight as setWeightModel,
   step,
   summarize,
   type BackendSummary,
@@ -56,8 +57,10 @@ export interface FleetServer {
   state(): FleetState;
   /** Advance the model to the clock's current time and return the new state. */
   tick(): FleetState;
-  /** Restore weights and balancing (the demo's auto-fix), and return the new state. */
+  /** Restore weights and balancing (an operator's fix), and return the new state. */
   repair(): FleetState;
+  /** HAProxy's runtime `set weight` on one server. */
+  setWeight(name: string, weight: number): FleetState;
   close(): Promise<void>;
 }
 
@@ -188,6 +191,11 @@ export async function startFleetServer(opts: FleetServerOptions = {}): Promise<F
     state: () => state,
     tick,
     repair,
+    setWeight: (name: string, weight: number) => {
+      tick();
+      state = setWeightModel(state, name, weight);
+      return state;
+    },
     close: async () => {
       abort.abort(new Error('fleet server closed'));
       await loop;

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { systemClock, type Clock } from '../util/clock.js';
 import { listenLoopback } from '../util/listen.js';
 
-export type ReceivedKind = 'slack' | 'pagerduty';
+export type ReceivedKind = 'slack' | 'pagerduty' | 'pagerduty-change';
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 
 export interface ReceivedEvent {
@@ -187,10 +187,21 @@ export async function startPrintReceiver(opts: PrintReceiverOptions = {}): Promi
     sendJson(res, 202, { status: 'success', message: 'Event processed', dedup_key: dedupKey });
   }
 
+  /** PagerDuty change events ("Send a Change Event": 202 {status, message}). */
+  function onPagerDutyChange(res: ServerResponse, at: number, path: string, body: unknown): void {
+    const payload = isObject(body) && isObject(body['payload']) ? body['payload'] : null;
+    const summary = payload ? str(payload['summary']) : undefined;
+    if (!isObject(body) || typeof body['routing_key'] !== 'string' || !summary) {
+      return sendJson(res, 400, { status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.summary' is missing or blank"] });
+    }
+    record({ kind: 'pagerduty-change', at, path, body, summary }, `[${relative(at - startedAt)}] PAGERDUTY change event: ${summary}\n`);
+    sendJson(res, 202, { status: 'success', message: 'Change event processed' });
+  }
+
   const server = createServer((req, res) => {
     const at = clock.now();
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const route = path === '/slack' ? onSlack : path === '/pagerduty/v2/enqueue' ? onPagerDuty : null;
+    const route = path === '/slack' ? onSlack : path === '/pagerduty/v2/enqueue' ? onPagerDuty : path === '/pagerduty/v2/change/enqueue' ? onPagerDutyChange : null;
     if (!route) {
       req.resume();
       return sendText(res, 404, 'not found');
