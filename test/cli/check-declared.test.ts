@@ -16,7 +16,7 @@ const vector = (result: Array<[Record<string, string>, number]>) => ({ status: '
 const servers = ['s1', 's2', 's3', 's4'];
 const prom = await startServer((req, _b, res) => {
   const q = new URL(req.url!, 'http://x').searchParams.get('query') ?? '';
-  const value = (s: string) => (q.includes('haproxy_server_status') ? 1 : q.includes('haproxy_server_weight') ? (s === 's1' ? s1Weight : 1) : q.includes('responses') || q.includes('sessions_total') ? (s === 's1' && s1Weight > 1 ? 99 : 25) : 0);
+  const value = (s: string) => (q.includes('haproxy_server_status') ? 1 : q.includes('last_change') ? 3600 : q.includes('haproxy_server_weight') ? (s === 's1' ? s1Weight : 1) : q.includes('responses') || q.includes('sessions_total') ? (s === 's1' && s1Weight > 1 ? 99 : 25) : 0);
   json(res, 200, vector(servers.map((s) => [{ proxy: 'be_app', server: s }, value(s)])));
 });
 after(() => prom.close());

@@ -47,6 +47,9 @@ function fakePrometheus(getMode: () => Mode) {
     else if (q.includes('haproxy_server_http_responses_total')) value = (s) => RATES[mode][s]!;
     else if (q.includes('haproxy_server_weight')) value = () => 1;
     else if (q.includes('haproxy_server_status')) value = () => 1;
+    // Seconds since each server's last state change: long ago (0 would mean
+    // "just came up": every server warming up, nothing judged).
+    else if (q.includes('last_change')) value = () => 3600;
     else value = () => 0; // queue
     json(res, 200, {
       status: 'success',

@@ -74,7 +74,9 @@ export function decide(
     };
   }
   if (p.tested === 0) {
-    if (p.missing.length === 0) return { severity: 'ok', reasons: NONE, explanation: `no backend of ${pool} can be judged now` + context(p) };
+    // Every up backend is warming up (all came up within the window, or were
+    // renamed): nothing can be judged, and "ok" must not read as recovery.
+    if (p.missing.length === 0) return { severity: 'ok', reasons: NONE, dataGap: true, explanation: `no backend of ${pool} can be judged now` + context(p) };
     // Every judgeable up backend's rate is unusable (an exporter restart resets every
     // counter): nothing can be judged, and "ok" must not read as recovery.
     return { severity: 'ok', reasons: NONE, dataGap: true, explanation: `no usable request rates (${listNames(p.missing)}: invalid or reset counter)` + asideContext(p) };

@@ -48,9 +48,11 @@ test('total outage pages at once and stays firing until a backend is up again', 
   assert.equal(run.verdicts[0]!.severity, 'warning', 'no traffic seen for 10 min: the verdict itself says idle');
   assert.equal(Object.values(run.state.alerts).find((a) => a.ruleId === 'PoolDown')?.state.phase, 'firing');
   play([
-    [915, [balanced], [], 'back in service: keep_firing_for (1m) starts'],
-    ...quiet(930, 960, [balanced], 'kept firing'),
-    [975, [balanced], ['resolve:PoolDown'], 'resolved 60 s after the first evaluation with backends up'],
+    [915, [balanced], [], 'back in service, warming up (came up within the 60 s window): not judged, held'],
+    ...quiet(930, 960, [balanced], 'still warming up: held'),
+    [975, [balanced], [], 'warm: judged again, keep_firing_for (1m) starts'],
+    ...quiet(990, 1020, [balanced], 'kept firing'),
+    [1035, [balanced], ['resolve:PoolDown'], 'resolved 60 s after the first judged evaluation with backends up'],
   ], run);
   assert.match(run.all.at(-1)!.notification.summary, /4 of 4 backends of be_app up again/);
   assert.equal(run.all.at(-1)!.notification.resolution, 'recovered');
