@@ -13,7 +13,7 @@ import { describeChange, EMPTY_CHANGE_LOG, restoreChangeLog, trackChanges, type 
 import { addBalancerContext } from '../core/declared/context.js';
 import { describeRestore, EMPTY_RESTORE_MEMORY, planRestore, type RestoreAction, type RestoreInput, type RestoreMemory } from '../core/declared/restore.js';
 import type { PoolVerdict, Snapshot } from '../core/types.js';
-import { DeclaredLoader } from '../declared/load.js';
+import { DeclaredLoader, type DeclaredState } from '../declared/load.js';
 import { setWeight } from '../remediate/haproxy-runtime.js';
 import { errorMessage } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
@@ -44,10 +44,13 @@ export class BalancerWatch {
   private changeLog: ChangeLog = EMPTY_CHANGE_LOG;
   private restoreMemory: RestoreMemory = EMPTY_RESTORE_MEMORY;
   private readonly loader: DeclaredLoader;
+  /** The declaration as of the last cycle: read (a stat, a parse when changed) once per cycle. */
+  private declared: DeclaredState;
   private lastProblems = '';
 
   constructor(private readonly opts: BalancerWatchOptions) {
     this.loader = new DeclaredLoader(opts.config.declared, opts.baseDir, opts.configFile);
+    this.declared = { pools: new Map(), overrides: [], problems: [] };
   }
 
   restoreState(saved: unknown): void {
@@ -65,7 +68,7 @@ export class BalancerWatch {
 
   /** What /api/v1/status shows about the declaration. */
   declaredStatus(): { file: string | null; pools: number; problems: string[] } {
-    const d = this.loader.load();
+    const d = this.declared;
     return {
       file: this.opts.config.declared.haproxy_config ?? null,
       pools: d.pools.size,
@@ -83,6 +86,7 @@ export class BalancerWatch {
     const tracked = trackChanges(this.changeLog, snapshot, { retainMs: 3_600_000, maxPerPool: 50, mergeWindowMs: config.source.rate_window });
     this.changeLog = tracked.log;
     const declared = this.loader.load();
+    this.declared = declared;
     if (declared.changed) {
       const problems = declared.problems.map((p) => `${p.at.file}:${p.at.line}: ${p.message}`).join('; ');
       if (problems !== this.lastProblems && problems) log.warn({ problems: declared.problems.length }, `declared config: ${problems}`);
@@ -142,7 +146,7 @@ export class BalancerWatch {
   async remediate(evaluator: EvaluatorState, verdicts: readonly PoolVerdict[], silences: readonly Silence[], now: number): Promise<PlannedNotification[]> {
     const r = this.opts.config.remediate;
     if (!r.restore_declared_weights) return [];
-    const declared = this.loader.load().pools;
+    const declared = this.declared.pools;
     const inputs: RestoreInput[] = [];
     for (const v of verdicts) {
       if (!v.drift || !v.drift.items.some((i) => i.kind === 'weight')) continue;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { captureIo } from '../fakes/cli-io.js';
 import AjvDraft04 from 'ajv-draft-04';
 import { main } from '../../src/cli.js';
 import { findHaproxy } from '../../src/audit/haproxy-check.js';
@@ -14,19 +14,7 @@ import { findHaproxy } from '../../src/audit/haproxy-check.js';
 const DIR = join('test', 'fixtures', 'haproxy-configs');
 const require = createRequire(import.meta.url);
 
-function io(env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' }) {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: new Writable({ write(c, _e, cb) { out += String(c); cb(); } }),
-      err: new Writable({ write(c, _e, cb) { err += String(c); cb(); } }),
-      env,
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = (env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' }) => captureIo(env);
 
 interface JsonFinding { ruleId: string; severity: string; at: { file: string; line: number }; message: string }
 

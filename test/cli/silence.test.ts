@@ -3,24 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { captureIo } from '../fakes/cli-io.js';
 import { main } from '../../src/cli.js';
 import { readSilenceFile } from '../../src/state/silences.js';
 import { isSilenced } from '../../src/core/alerting/rule-match.js';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: new Writable({ write(c, _e, cb) { out += String(c); cb(); } }),
-      err: new Writable({ write(c, _e, cb) { err += String(c); cb(); } }),
-      env,
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = (env: NodeJS.ProcessEnv = {}) => captureIo(env);
 
 test('silence add, list and expire through the state dir the daemon reads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skewwatch-silence-'));
