@@ -93,6 +93,7 @@ export type ReasonCode =
   | 'queueing'        // requests are waiting in the balancer queue for a hot backend
   | 'cpu-not-traffic' // CPU is skewed while requests are not: look past the balancer
   | 'strained'        // the balancer itself shows a backend at its limit (response time, sessions vs limit) while it takes a concentrated share
+  | 'capacity-loss'   // most of the pool's in-service capacity left service recently while its traffic stayed: the survivors saturate
   | 'no-healthy';     // nothing is up to take traffic
 
 export interface BackendStat {
@@ -232,4 +233,10 @@ export interface PoolHistory {
   readonly blocks: readonly (readonly number[])[];
   /** Leading points of blocks[0] that have aged out (the block stays shared rather than being copied). */
   readonly skip: number;
+  /**
+   * Per column, the last weight the backend had while up (-1 unknown):
+   * what a server put in MAINT or DRAIN carried before (its reported
+   * weight drops to 0). Optional: older state files lack it.
+   */
+  readonly weights?: readonly number[];
 }

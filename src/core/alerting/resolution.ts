@@ -67,6 +67,12 @@ export function whatChangedBack(fired: FiringFocus | null | undefined, now: Pool
     const total = now.backends.length || now.upCount + now.unavailable.length;
     return `${now.upCount} of ${total} backends of ${pool} up again, ${now.totalRate.toFixed(1)} req/s served`;
   }
+  if (fired?.reasons.includes('capacity-loss') && !now.reasons.includes('capacity-loss')) {
+    // Capacity loss: what changed back is the number of backends in service.
+    const total = now.backends.length || now.upCount + now.unavailable.length;
+    const back = now.upCount > fired.upCount ? `${now.upCount} of ${total} backends of ${pool} in service again (${fired.upCount} when it fired)` : `${now.upCount} of ${total} backends of ${pool} in service`;
+    return `${back}; now: ${now.explanation}`;
+  }
   const name = fired?.backend ?? null;
   const b = name === null ? undefined : now.backends.find((x) => x.backend === name);
   if (!fired || name === null || !b) return `now: ${now.explanation}`;

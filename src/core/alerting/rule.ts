@@ -25,7 +25,7 @@ export const RULE_STATS = [
 export type RuleStat = (typeof RULE_STATS)[number];
 
 /** Every reason code, in the order documented in docs/statistics.md. */
-export const REASON_CODES = ['skew', 'overweighted', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'strained', 'no-healthy'] as const satisfies readonly ReasonCode[];
+export const REASON_CODES = ['skew', 'overweighted', 'hot', 'saturating', 'pouring', 'queueing', 'cpu-not-traffic', 'strained', 'capacity-loss', 'no-healthy'] as const satisfies readonly ReasonCode[];
 
 export type RuleSeverity = 'info' | 'warning' | 'critical';
 

@@ -17,6 +17,8 @@ import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
 import { analyseStrain, withStrain } from './strain.js'; // strain hook (strain.ts)
 import { appendHistory, EMPTY_HISTORY, pruneHistory, usable } from './history.js';
+import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
+import { withCapacityLoss } from './capacity-loss-verdict.js';
 
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_STARVED } = MARKS;
@@ -54,9 +56,13 @@ export function analysePool(
   // Strain hook (strain.ts): the balancer's own evidence (response time,
   // sessions, queue) on a concentrated backend makes the verdict critical.
   const strain = analyseStrain(p, opts);
-  const decision = withStrain(decide(p, skew, cpu, capacity, forecast, h, opts, now), strain, p, opts);
+  const strained = withStrain(decide(p, skew, cpu, capacity, forecast, h, opts, now), strain, p, opts);
+  // Capacity loss (capacity-loss.ts): most of the pool left service, the survivors saturate.
+  const loss = analyseCapacityLoss(p, h, now, opts);
+  const decision = withCapacityLoss(strained, loss, String(sample.pool), opts);
   const { backends, hot, starved } = backendStats(p);
   if (strain.backend >= 0 && !hot.includes(String(sample.backends[strain.backend]!.backend))) hot.push(String(sample.backends[strain.backend]!.backend));
+  if (loss && decision.reasons.includes('capacity-loss') && !hot.includes(loss.hottest)) hot.push(loss.hottest);
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
     const name = String(sample.backends[capacity.overweighted]!.backend);
     if (!hot.includes(name)) hot.push(name);

@@ -91,6 +91,7 @@ export function usable(history: unknown): PoolHistory {
   const stride = names.length + UTIL;
   if (!blocks.every((b) => Array.isArray(b) && b.length % stride === 0)) return EMPTY_HISTORY;
   const points: DecodedPoint[] = [];
+  const { weights } = history as { weights?: unknown };
   blocks.forEach((block: unknown[], b) => {
     for (let o = b === 0 ? (skip as number) * stride : 0; o < block.length; o += stride) {
       const at = block[o + AT];
@@ -104,18 +105,23 @@ export function usable(history: unknown): PoolHistory {
   });
   // Stable, so points at the same instant keep their order.
   points.sort((a, c) => a.at - c.at);
-  return buildHistory(names as string[], points);
+  return buildHistory(names as string[], points, Array.isArray(weights) && weights.length === names.length ? weights : undefined);
 }
 
-/** Encodes points (in time order, util aligned to names) as a checked history. */
-export function buildHistory(names: readonly string[], points: readonly DecodedPoint[]): PoolHistory {
+/**
+ * Encodes points (in time order, util aligned to names) as a checked history.
+ * `weights` (aligned to names) is the last weight each backend had while up
+ * (PoolHistory.weights); anything unusable in it reads as unknown.
+ */
+export function buildHistory(names: readonly string[], points: readonly DecodedPoint[], weights?: readonly unknown[]): PoolHistory {
   const blocks: number[][] = [];
   for (let k = 0; k < points.length; k += HISTORY_BLOCK) {
     const block: number[] = [];
     for (const p of points.slice(k, k + HISTORY_BLOCK)) block.push(p.at, p.traffic ? 1 : 0, ...p.util);
     blocks.push(block);
   }
-  return checked({ names: names.slice(), blocks, skip: 0 });
+  const w = weights ? { weights: weights.map((v) => (typeof v === 'number' && v >= 0 && v < Infinity ? v : UNKNOWN)) } : {};
+  return checked({ names: names.slice(), blocks, skip: 0, ...w });
 }
 
 /** The live points of a usable history, decoded, oldest first. */
@@ -188,7 +194,7 @@ export function hadTrafficSince(history: PoolHistory, oldest: number): boolean {
 /** Keeps points with now − historySeconds ≤ at < now (older data and clock skew dropped), at most maxHistoryPoints − reserve. */
 export function pruneHistory(history: PoolHistory, now: number, opts: AnalysisOptions, reserve = 0): PoolHistory {
   const h = usable(history);
-  return buildHistory(h.names, keptPoints(historyPoints(h), now, opts, reserve));
+  return buildHistory(h.names, keptPoints(historyPoints(h), now, opts, reserve), h.weights);
 }
 
 function keptPoints(points: DecodedPoint[], now: number, opts: AnalysisOptions, reserve: number): DecodedPoint[] {
@@ -206,6 +212,11 @@ function keptPoints(points: DecodedPoint[], now: number, opts: AnalysisOptions, 
  */
 export function appendHistory(history: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
   const h = usable(history);
+  const next = appendPoint(h, sample, now, opts);
+  return next === h ? h : rememberWeights(next, h, sample);
+}
+
+function appendPoint(h: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
   // Without a valid clock reading nothing can be placed or aged: keep what we had.
   if (!Number.isFinite(now)) return h;
   const src = Array.isArray(sample.backends) ? sample.backends : [];
@@ -330,6 +341,40 @@ function relayout(src: PoolSample['backends'], oldNames: readonly string[], kept
   // A name new to the history was absent from the earlier points: DOWN (it joined).
   const points = kept.map((p): DecodedPoint => ({ at: p.at, traffic: p.traffic, util: from.map((j) => (j >= 0 ? p.util[j]! : DOWN)) }));
   return { names, points };
+}
+
+/**
+ * The history with PoolHistory.weights brought up to date: each up backend's
+ * weight now, the remembered one for the others (a server put in MAINT or
+ * DRAIN reports weight 0, or an average falling to it: what it carried
+ * before is what it took with it; capacity-loss.ts). The previous array is
+ * shared when nothing changed.
+ */
+function rememberWeights(next: PoolHistory, prev: PoolHistory, sample: PoolSample): PoolHistory {
+  const src = Array.isArray(sample.backends) ? sample.backends : [];
+  const names = next.names;
+  const old = prev.weights;
+  const liveOf = (j: number): number => {
+    const b = j < src.length && String(src[j]!.backend) === names[j] ? src[j]! : src.find((x) => String(x.backend) === names[j]);
+    return b && b.health === 'up' ? nonNegOrMissing(b.weight) : -1;
+  };
+  let out: number[] | null = null;
+  if (old !== undefined && old.length === names.length && prev.names.every((n, j) => n === names[j])) {
+    // Usual case, same columns: copy only when a weight changed.
+    for (let j = 0; j < names.length; j++) {
+      const live = liveOf(j);
+      if (live < 0 || live === old[j]) continue;
+      out ??= old.slice();
+      out[j] = live;
+    }
+    return checked({ names, blocks: next.blocks, skip: next.skip, weights: out ?? old });
+  }
+  out = names.map((name, j) => {
+    const live = liveOf(j);
+    const k = old ? prev.names.indexOf(name) : -1;
+    return live >= 0 ? live : k >= 0 ? old![k]! : UNKNOWN;
+  });
+  return checked({ names, blocks: next.blocks, skip: next.skip, weights: out });
 }
 
 function positive(v: unknown): v is number {
