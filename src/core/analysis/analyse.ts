@@ -16,7 +16,7 @@ import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
 import { analyseStrain, withStrain } from './strain.js'; // strain hook (strain.ts)
-import { appendHistory, EMPTY_HISTORY, pruneHistory, usable } from './history.js';
+import { appendHistory, EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
 import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
 import { withCapacityLoss } from './capacity-loss-verdict.js';
 
@@ -49,9 +49,12 @@ export function analysePool(
   let target = -1;
   if (skew.hottest >= 0 && p.d[skew.hottest * STRIDE + C_UTIL]! >= 0) target = skew.hottest;
   else if (cpu.hottest >= 0) target = cpu.hottest;
-  const forecast = target >= 0
+  const fitted = target >= 0
     ? forecastBackend(String(sample.backends[target]!.backend), p.d[target * STRIDE + C_UTIL]!, h, now, opts, target)
     : null;
+  const forecast = fitted && startingUp(h, now, p.window) && fitted.secondsToSaturation !== null && fitted.secondsToSaturation > 0
+    ? { ...fitted, secondsToSaturation: null }
+    : fitted;
 
   // Strain hook (strain.ts): the balancer's own evidence (response time,
   // sessions, queue) on a concentrated backend makes the verdict critical.
@@ -89,6 +92,21 @@ export function analysePool(
     forecast,
     backends,
   };
+}
+
+/**
+ * Rate windows a history must span before its trend forecasts a saturation
+ * time. Right after the daemon starts, the first windowed CPU rates and the
+ * processes themselves are still settling: a 4% drift over the first 90 s
+ * forecast "saturates in ~9 min" on a flat pool (issue 10, wrong-drain with
+ * process CPU) and paged with 'overweighted'. "Saturated" (current ≥
+ * threshold) is still reported.
+ */
+export const STARTUP_SPAN_WINDOWS = 2.5;
+
+function startingUp(h: PoolHistory, now: number, windowSeconds: number): boolean {
+  const oldest = oldestAt(h);
+  return !(now - oldest >= STARTUP_SPAN_WINDOWS * windowSeconds * 1000);
 }
 
 function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]; starved: string[] } {

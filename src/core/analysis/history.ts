@@ -137,6 +137,13 @@ export function historyPoints(history: PoolHistory): DecodedPoint[] {
   return out;
 }
 
+/** Time (epoch ms) of the oldest live point, NaN when there is none. */
+export function oldestAt(history: PoolHistory): number {
+  const h = usable(history);
+  const first = h.blocks[0];
+  return first && first.length > 0 ? first[h.skip * strideOf(h)]! : Number.NaN;
+}
+
 /** Column of `name` in `history.names`, trying `hint` first (columns follow the sample's order); -1 when absent. */
 export function columnOf(history: PoolHistory, name: string, hint = -1): number {
   const names = history.names;
