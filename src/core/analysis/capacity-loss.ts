@@ -46,7 +46,10 @@
 // balancer's own evidence). Once the baseline has left the history
 // (historySeconds), a step the source dates (stateAgeSeconds ≤
 // RECENT_SECONDS) is still judged, against the remembered weights, so a
-// page does not resolve while the survivors still climb.
+// page does not resolve while the survivors still climb (the forecast case
+// then only for a survivor already at saturationThreshold, having climbed:
+// that long after the step, a climb is as much the load's as the loss's,
+// and an autoscaled pool climbing to 0.8 with a server left in MAINT paged).
 
 import type { PoolHistory } from '../types.js';
 import type { AnalysisOptions } from './options.js';
@@ -241,7 +244,8 @@ function judgeDated(
     factor: (lost + cNow) / cNow, survivors: survivors.map((j) => names[j]!), hottest: names[hot]!, before: -1, current: utilNow(hot), projected: medianNow };
   const trend = settledTrend(points, hot, utilNow(hot), now, points[0]!.at, opts);
   if (lostShare >= MOST_LOST && medianNow >= MIN_PROJECTED) return { ...base, ...trend, why: 'most-capacity' };
-  if (trend.saturating) return { ...base, ...trend, why: 'saturating' };
+  // Long after the step a survivor's climb is as much the load's as the loss's: only a saturated one is judged.
+  if (trend.saturating && base.current >= opts.saturationThreshold) return { ...base, ...trend, why: 'saturating' };
   return null;
 }
 

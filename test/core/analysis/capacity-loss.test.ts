@@ -215,3 +215,11 @@ test('the remembered weights survive the state file (JSON) and a MAINT server ke
   assert.deepEqual(restored.weights, [4, 1, 1, 1, 1]);
   assert.deepEqual(usable({ ...JSON.parse(JSON.stringify(h)), weights: [4, 'x', -1, 1, 1] }).weights, [4, -1, -1, 1, 1]);
 });
+
+test('long after a quarter left (dated by the source), survivors climbing with the load to 0.8: no page until saturated', () => {
+  // An autoscaled pool with a server left in MAINT paged at 0.8 "saturates in ~11 min" (benchmark, autoscale).
+  const rows = run({ servers: equal(4), load: (t) => 1.8 + Math.max(0, t - 1200) * 0.0006, stepAt: 1200, out: [0], noise: 0.005 }, 1200 + 1000, 1200 + 660);
+  const cool = rows.filter((x) => Math.max(...x.v.backends.map((b) => b.utilisation ?? 0)) < 0.88);
+  assert.ok(cool.length > 10);
+  assert.ok(cool.every((x) => !lossOf(x.v)), firstLoss(cool)?.v.explanation);
+});
