@@ -146,7 +146,7 @@ test('the man page is the help text in roff, and man renders it without warnings
 test('validate --rules checks a rule file alone', async () => {
   const ok = await cli(['validate', '--rules', join(ROOT, 'alerts/default.yaml')]);
   assert.equal(ok.code, 0, ok.err);
-  assert.match(ok.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\n/);
+  assert.match(ok.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\n/);
   const dir = mkdtempSync(join(tmpdir(), 'skewwatch-rules-'));
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'rules:\n  - id: A\n    when: { stat: severity, above: 1 }\n    severity: loud\n    sinks: [slack]\n  - id: A\n    when: { stat: severity, above: 1 }\n    severity: warning\n    sinks: [slack]\n');
@@ -183,7 +183,7 @@ test('rules naming unconfigured sinks are reported in one line', async () => {
   const r = await cli(['validate'], { SKEWWATCH_PROMETHEUS_URL: 'http://127.0.0.1:1' });
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\n').filter((l) => /not configured/.test(l));
-  assert.deepEqual(lines, ['  warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager (TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools); pagerduty (TrafficSkewCritical, PoolDown, LoadBalancerConfigDriftCritical); slack (TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools)']);
+  assert.deepEqual(lines, ['  warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager (TrafficSkew, TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools); pagerduty (TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDriftCritical); slack (TrafficSkew, TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools)']);
 });
 
 test('print-receiver answers like Slack and PagerDuty, prints what they got, and stops on SIGTERM', async () => {

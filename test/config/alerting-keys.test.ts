@@ -76,6 +76,7 @@ describe('defaults', () => {
       { source_match: { severity: 'critical' }, target_match: { alertname: 'TrafficSkew' }, equal: ['pool'] },
       { source_match: { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, target_match: { alertname: 'LoadBalancerConfigDrift', severity: 'warning' }, equal: ['pool'] },
       { source_match: { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, target_match: { alertname: 'TrafficSkewCritical' }, equal: ['pool'] },
+      { source_match: { alertname: 'PoolCapacityLoss' }, target_match: { alertname: 'TrafficSkewCritical' }, equal: ['pool'] },
     ]);
     assert.deepEqual(loaded.config.alerting, { for_outage_tolerance: 3_600_000, vanished_pool_grace: 900_000 });
     const ctx = buildEvaluatorContext(loaded, []);
@@ -90,7 +91,7 @@ describe('defaults', () => {
     try {
       const file = join(dir, 'c.yaml');
       writeFileSync(file, 'source: { prometheus: { url: "http://p:9090" } }\ninhibit_rules:\n  - { source_match: { alertname: PoolDown }, target_match: { alertname: TrafficSkewCritical }, equal: [pool] }\n');
-      assert.deepEqual(loadConfig({ file, env: {} }).inhibitRules.map((r) => r.source_match), [{ severity: 'critical' }, { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, { alertname: 'PoolDown' }]);
+      assert.deepEqual(loadConfig({ file, env: {} }).inhibitRules.map((r) => r.source_match), [{ severity: 'critical' }, { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, { alertname: 'LoadBalancerConfigDrift', severity: 'critical' }, { alertname: 'PoolCapacityLoss' }, { alertname: 'PoolDown' }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -179,7 +179,7 @@ describe('shipped configs', () => {
   it('the default rules load when no rule_files are given', () => {
     const loaded = loadConfig({ env: { SKEWWATCH_PROMETHEUS_URL: 'http://prometheus:9090' } });
     assert.deepEqual(loaded.files, [DEFAULT_RULES_FILE]);
-    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'LoadBalancerConfigDrift', 'LoadBalancerConfigDriftCritical', 'SkewwatchBlind', 'SkewwatchSignalMissing', 'SkewwatchNoPools']);
+    assert.deepEqual(loaded.rules.map((r) => r.id), ['TrafficSkew', 'TrafficSkewCritical', 'PoolDown', 'PoolCapacityLoss', 'LoadBalancerConfigDrift', 'LoadBalancerConfigDriftCritical', 'SkewwatchBlind', 'SkewwatchSignalMissing', 'SkewwatchNoPools']);
     const parsed = ruleFileSchema.safeParse(parseYaml(readFileSync(DEFAULT_RULES_FILE, 'utf8')));
     assert.ok(parsed.success);
   });
@@ -572,9 +572,9 @@ describe('skewwatch validate', () => {
     const r = await cli(['validate'], { SKEWWATCH_PROMETHEUS_URL: 'http://p:9090', SKEWWATCH_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/A/B/c' });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /source: prometheus mode, preset haproxy, every 15s/);
-    assert.match(r.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind/);
+    assert.match(r.out, /rules: TrafficSkew, TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind/);
     assert.match(r.out, /sinks: slack\n/);
-    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, PoolDown, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\); pagerduty \(TrafficSkewCritical, PoolDown, LoadBalancerConfigDriftCritical\)\n/);
+    assert.match(r.out, /warning: rules send to sinks that are not configured, so those notifications are skipped: alertmanager \(TrafficSkew, TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDrift, LoadBalancerConfigDriftCritical, SkewwatchBlind, SkewwatchSignalMissing, SkewwatchNoPools\); pagerduty \(TrafficSkewCritical, PoolDown, PoolCapacityLoss, LoadBalancerConfigDriftCritical\)\n/);
     assert.equal(r.out.split("\n").filter((l) => /not configured/.test(l)).length, 1, "said once");
   });
 

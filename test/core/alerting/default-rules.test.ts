@@ -113,3 +113,30 @@ test('wrong-weight incident: one page, no warning after it, and the resolve says
   assert.match(resolve.summary, /s1 weight 256 → 1, back to 26% of be_app's traffic \(expected 25%; 99% when it fired\), CPU 0\.26 \(was 0\.92\)/);
   assert.equal(run.all.at(-1)!.notification.createdAt, NOW0 + 255_000);
 });
+
+// Capacity loss without skew (docs/statistics.md §8b): three of four servers
+// go to MAINT under traffic and the survivor takes everything. The survivor
+// is alone, so nothing is skewed; the page must be PoolCapacityLoss (a title
+// that says what happened), once: the inhibit rule keeps TrafficSkewCritical,
+// which reads the same critical severity, from paging the same incident.
+test('most of a pool to MAINT under traffic pages once, as PoolCapacityLoss', () => {
+  const weights = { weight: 1, cpuCapacity: 1 };
+  const before = (t: number) => pool([20, 20, 20, 20], Object.fromEntries([0, 1, 2, 3].map((i) => [i, { ...weights, cpu: 0.2, stateAgeSeconds: t + 3600 }])));
+  // The step at t = 60; windowed (60 s) readings fill in over the next minute.
+  const after = (t: number) => {
+    const f = Math.min(1, (t - 60) / 60);
+    const out = { health: 'maint' as const, weight: 0, cpuCapacity: 1, stateAgeSeconds: t - 60 };
+    return pool([20 * (1 - f), 20 * (1 - f), 20 * (1 - f), 20 + 60 * f], {
+      0: { ...out, cpu: 0.2 * (1 - f) }, 1: { ...out, cpu: 0.2 * (1 - f) }, 2: { ...out, cpu: 0.2 * (1 - f) },
+      3: { ...weights, cpu: 0.2 + 0.6 * f, stateAgeSeconds: t + 3600 },
+    });
+  };
+  const run = new Run();
+  const seen: string[] = [];
+  for (let t = 0; t <= 300; t += 15) seen.push(...described(run.step(t, [t <= 60 ? before(t) : after(t)])));
+  assert.deepEqual(seen, ['trigger:PoolCapacityLoss'], run.verdicts[0]?.explanation);
+  assert.ok(run.verdicts[0]!.reasons.includes('capacity-loss'));
+  const skewPage = Object.values(run.state.alerts).find((a) => a.ruleId === 'TrafficSkewCritical');
+  assert.equal(skewPage?.state.phase, 'firing', 'the skew page holds too, muted: one incident, one page');
+  assert.equal(skewPage?.inhibitedBy, 'PoolCapacityLoss');
+});
