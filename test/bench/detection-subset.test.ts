@@ -16,7 +16,6 @@ import type { RunResult } from '../../bench/detection/judge.js';
 export const KNOWN_FAILING: Readonly<Record<string, string>> = {
   'most-maint': 'capacity loss without skew (most servers to MAINT, the rest saturate) pages only with a declared config (LoadBalancerConfigDrift) or CPU; not yet from the state changes alone',
   'wrong-drain': 'the saturation after draining the big server is missed without CPU capacity (same gap as most-maint)',
-  'source-hash': 'not an issue 10 item by name: "pouring" pages on share alone (few clients, CPU 0.3) before the fault; see items 4/12',
 };
 
 /** Benign runs are cut to 90 simulated minutes here (every family has its first events by then). */
