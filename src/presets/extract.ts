@@ -141,15 +141,23 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   for (const s of [spec.errors, spec.weight, spec.queue, spec.sessions, spec.cpuSeconds, spec.cpuCapacity, spec.health, ...gauges]) {
     if (s !== undefined) names.add(s.metric);
   }
-  const poolKeyOf = (labels: Readonly<Record<string, string>>): { key: string; pool: Record<string, string> } => {
+  const poolOf = (labels: Readonly<Record<string, string>>): Record<string, string> => {
     const pool: Record<string, string> = {};
-    const parts: string[] = [];
+    for (const l of spec.poolLabels) pool[l] = spec.fixedPool?.[l] ?? (Object.prototype.hasOwnProperty.call(labels, l) ? labels[l]! : '');
+    return pool;
+  };
+  // Called for every sample of every scrape, so it builds no object: the
+  // pool label values each after a NUL, or (a value holding U+0000 or
+  // U+0001, which could make two keys meet) their JSON, which starts with
+  // '[' and escapes both. Accumulators are keyed pool key + U+0001 + backend.
+  const poolKeyOf = (labels: Readonly<Record<string, string>>): string => {
+    let key = '';
     for (const l of spec.poolLabels) {
       const v = spec.fixedPool?.[l] ?? (Object.prototype.hasOwnProperty.call(labels, l) ? labels[l]! : '');
-      pool[l] = v;
-      parts.push(v);
+      if (v.includes('\u0000') || v.includes('\u0001')) return JSON.stringify(Object.values(poolOf(labels)));
+      key += '\u0000' + v;
     }
-    return { key: JSON.stringify(parts), pool };
+    return key;
   };
 
   const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
@@ -161,7 +169,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       const accs = new Map<string, Acc>();
       // Joined presets: every pool a backend's request series put it in (a pod
       // behind two Services is in both, and its CPU counts in both).
-      const poolsOfBackend = new Map<string, Array<{ key: string; pool: Record<string, string> }>>();
+      const poolsOfBackend = new Map<string, string[]>();
       const usable = (s: ExpositionSample, where?: SignalSpec['where']): string | undefined => {
         if (!Object.prototype.hasOwnProperty.call(s.labels, spec.backendLabel)) return undefined;
         if (where !== undefined && !where(s.labels)) return undefined;
@@ -172,10 +180,10 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       /** The backend's accumulator in the sample's own pool, created (request series). */
       const ownAcc = (labels: Readonly<Record<string, string>>, backend: string): Acc => {
         const pk = poolKeyOf(labels);
-        const key = pk.key + '\u0000' + backend;
+        const key = pk + '\u0001' + backend;
         let acc = accs.get(key);
         if (acc === undefined) {
-          acc = { pool: pk.pool, backend, values: {}, health: undefined };
+          acc = { pool: poolOf(labels), backend, values: {}, health: undefined };
           accs.set(key, acc);
           if (spec.joinOn !== undefined) {
             const jk = joinKey(labels, backend);
@@ -189,7 +197,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       /** Accumulators a non-request sample feeds: its own pool, or (joined) every pool of the backend. */
       const accsFor = (labels: Readonly<Record<string, string>>, backend: string): Acc[] => {
         if (spec.joinOn === undefined) return [ownAcc(labels, backend)];
-        return (poolsOfBackend.get(joinKey(labels, backend)) ?? []).map((pk) => accs.get(pk.key + '\u0000' + backend)!);
+        return (poolsOfBackend.get(joinKey(labels, backend)) ?? []).map((pk) => accs.get(pk + '\u0001' + backend)!);
       };
 
       // Requests first: they define which backends exist (and, with
@@ -199,7 +207,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         for (const s of byName.get(r.metric) ?? []) {
           const backend = usable(s, r.where);
           if (backend === undefined) continue;
-          const pk = poolKeyOf(s.labels).key;
+          const pk = poolKeyOf(s.labels);
           const chosen = poolUsesSpec.get(pk);
           if (chosen !== undefined && chosen !== i) continue;
           poolUsesSpec.set(pk, i);
@@ -228,11 +236,14 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
           const backend = usable(s, sig.where);
           if (backend === undefined) continue;
           if (FINITE_ONLY.has(field) && !Number.isFinite(s.value)) continue;
-          for (const acc of accsFor(s.labels, backend)) {
+          const add = (acc: Acc): void => {
             const prev = acc.values[field];
             acc.values[field] = prev === undefined ? s.value : combine(prev, s.value);
             if (field === 'errors' || field === 'cpuSeconds') noteTime(acc, field, s);
-          }
+          };
+          // Unjoined (every preset but one): the sample's own pool, without a list per sample.
+          if (spec.joinOn === undefined) add(ownAcc(s.labels, backend));
+          else for (const acc of accsFor(s.labels, backend)) add(acc);
         }
       }
       if (spec.health !== undefined) {

@@ -14,7 +14,6 @@ import { runJob, type Job } from '../../bench/detection/run.js';
 import type { RunResult } from '../../bench/detection/judge.js';
 
 export const KNOWN_FAILING: Readonly<Record<string, string>> = {
-  'source-hash': 'not an issue 10 item by name: "pouring" pages on share alone (few clients, CPU 0.3) before the fault; see items 4/12',
 };
 
 /** Benign runs are cut to 90 simulated minutes here (every family has its first events by then). */

@@ -215,3 +215,16 @@ test('judge: detected before the first 5xx with its lead and lead fraction; late
   assert.match(judge(trace({ first5xxAt: null, saturatedSeconds: 90, firstSaturatedAt: 100 }, [], 'benign')).invalid ?? '', /saturated a server for 90s/);
   assert.equal(judge(trace({ first5xxAt: null, saturatedSeconds: 20, firstSaturatedAt: 100 }, [], 'benign')).invalid, null);
 });
+
+test('a server up for an hour at the start reports a converged response time; one that joins later starts from 0', () => {
+  const f = new Fleet(spec(2, {}, { servers: [
+    { name: 's1', cores: 1, weight: 1, serviceTime: 0.01 },
+    { name: 's2', cores: 1, weight: 1, serviceTime: 0.01, present: false },
+  ] }), 1);
+  // Before any request: s1's average is its unloaded time (its state is an hour old), not a misleading 0.
+  assert.equal(f.server('s1').responseTime, 0.01);
+  assert.equal(f.server('s2').responseTime, 0);
+  // A quiet server's average stays near its true time from the first second.
+  for (let t = 0; t < 5; t++) f.step(5);
+  assert.ok(Math.abs(f.server('s1').responseTime - 0.01) < 0.002, String(f.server('s1').responseTime));
+});

@@ -43,13 +43,40 @@ function codeCount(s: SimServer, code: (typeof CODES)[number]): number {
   }
 }
 
+interface ServerLabels {
+  readonly proxy: string;
+  readonly base: Readonly<Record<string, string>>;
+  readonly states: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly codes: ReadonlyArray<Readonly<Record<string, string>>>;
+}
+/**
+ * Label sets per server, built once: a scrape renders every server's 30-odd
+ * series each cycle, and these objects were most of its allocation. Shared
+ * and never mutated (the scrape source only reads labels).
+ */
+const LABELS = new WeakMap<SimServer, ServerLabels>();
+function labelsOf(proxy: string, s: SimServer): ServerLabels {
+  let l = LABELS.get(s);
+  if (l === undefined || l.proxy !== proxy) {
+    const base = Object.freeze({ proxy, server: s.name });
+    l = {
+      proxy,
+      base,
+      states: STATES.map((state) => Object.freeze({ proxy, server: s.name, state })),
+      codes: CODES.map((code) => Object.freeze({ proxy, server: s.name, code })),
+    };
+    LABELS.set(s, l);
+  }
+  return l;
+}
+
 /** HAProxy's metrics for one backend at second fleet.t, in exporter order. */
 export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlock[] {
   const p = fleet.name;
   const servers = fleet.servers.filter((s) => s.present);
   const out: MetricBlock[] = [];
   const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => string | number): void => {
-    out.push({ name, help, type, samples: servers.map((s) => ({ labels: { proxy: p, server: s.name }, value: String(value(s)) })) });
+    out.push({ name, help, type, samples: servers.map((s) => ({ labels: labelsOf(p, s).base, value: String(value(s)) })) });
   };
 
   out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ labels: { proxy: p }, value: String(fleet.backendQueueLength) }] });
@@ -76,7 +103,7 @@ export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlo
     name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge',
     samples: servers.flatMap((s) => {
       const st = s.status;
-      return STATES.map((state) => ({ labels: { proxy: p, server: s.name, state }, value: st === state ? '1' : '0' }));
+      return labelsOf(p, s).states.map((labels, i) => ({ labels, value: st === STATES[i] ? '1' : '0' }));
     }),
   });
   out.push({
@@ -84,7 +111,7 @@ export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlo
     samples: servers.filter((s) => !opts.hideWeight?.has(s.name)).map((s) => {
       // The effective weight: ramps during slow start, integer, as HAProxy shows it.
       const w = s.effectiveWeight(fleet.t);
-      return { labels: { proxy: p, server: s.name }, value: String(w > 0 ? Math.max(1, Math.round(w)) : 0) };
+      return { labels: labelsOf(p, s).base, value: String(w > 0 ? Math.max(1, Math.round(w)) : 0) };
     }),
   });
   per('haproxy_server_uweight', "Server's user weight, or sum of active servers' user weights for a backend", 'gauge', (s) => s.weight);
@@ -93,7 +120,7 @@ export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlo
   if (opts.backupMetric !== false) per('haproxy_server_backup', 'Is the server a backup server', 'gauge', (s) => (s.backup ? 1 : 0));
   out.push({
     name: 'haproxy_server_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
-    samples: CODES.flatMap((code) => servers.map((s) => ({ labels: { proxy: p, server: s.name, code }, value: String(codeCount(s, code)) }))),
+    samples: CODES.flatMap((code, i) => servers.map((s) => ({ labels: labelsOf(p, s).codes[i]!, value: String(codeCount(s, code)) }))),
   });
   return out;
 }

@@ -45,6 +45,9 @@ export class Fleet {
   backendQueueLength = 0;
   private readonly ring = new Ring();
   private readonly want = new Map<SimServer, number>();
+  // Per-step scratch, reused (a run steps each fleet up to 170,000 times).
+  private readonly admitted = new Map<SimServer, number>();
+  private readonly room = new Map<SimServer, number>();
   private credit3 = 0;
   private credit4 = 0;
 
@@ -113,8 +116,10 @@ export class Fleet {
       }
     }
 
-    const admitted = new Map<SimServer, number>();
-    const room = new Map<SimServer, number>();
+    const admitted = this.admitted;
+    const room = this.room;
+    admitted.clear();
+    room.clear();
     for (const s of this.servers) {
       const r = s.maxconn > 0 ? Math.max(0, s.maxconn - s.backlog) + Math.floor(s.capacity + s.serviceCredit) : Infinity;
       // Its own queue goes first (FIFO), then the backend queue.

@@ -40,8 +40,14 @@ export class SimServer {
   readonly queue: Cohorts = [];
   queueLength = 0;
   sessions = 0;
-  /** Average response time of recent responses, seconds (HAProxy averages the last 1024). */
-  responseTime = 0;
+  /**
+   * Average response time of recent responses, seconds (HAProxy averages the
+   * last 1024). A server present from the start has been up for an hour
+   * (lastChangeAt): its average has converged, to its unloaded time here, not
+   * 0, which would read a quiet peer as fast for minutes (a server that joins
+   * later starts from 0, as HAProxy's stats of a new server do).
+   */
+  responseTime: number;
   /** Consecutive seconds with work left over at the end of the second. */
   busyStreak = 0;
 
@@ -68,6 +74,7 @@ export class SimServer {
     this.bgCores = spec.bgCores ?? 0;
     this.slowstart = spec.slowstart ?? 0;
     this.present = spec.present !== false;
+    this.responseTime = this.present ? spec.serviceTime : 0;
   }
 
   /** What haproxy_server_status reports. */

@@ -89,6 +89,7 @@ export function forecastBackend(
 
   let slope = 0;
   let level = current;
+  let fitLen = k; // the fitted points are xs/ys[0, fitLen)
   if (k >= opts.minForecastPoints) {
     let fit = theilSen(xs, ys, k, opts.maxTrendPairs);
     if (fit && Number.isFinite(fit.slope) && Number.isFinite(fit.intercept)) {
@@ -103,7 +104,10 @@ export function forecastBackend(
           ys[i] = ys[knee + i]!;
         }
         const recent = theilSen(xs, ys, m, opts.maxTrendPairs);
-        if (recent && Number.isFinite(recent.slope) && Number.isFinite(recent.intercept)) fit = recent;
+        if (recent && Number.isFinite(recent.slope) && Number.isFinite(recent.intercept)) {
+          fit = recent;
+          fitLen = m;
+        }
       }
       slope = fit.slope;
       // The fitted level at now is robust to a spike in the latest sample,
@@ -117,8 +121,66 @@ export function forecastBackend(
   else if (k >= opts.minForecastPoints && slope > FLAT_SLOPE_PER_SECOND) {
     const eta = (threshold - level) / slope;
     secondsToSaturation = Number.isFinite(eta) ? Math.max(0, eta) : null;
+    // Within the horizon the forecast can page: the rise must be a trend,
+    // not the wobble of a few CPU rates (3 points at 0.46, 0.47, 0.50 fit a
+    // slope that saturates in 6 min).
+    // So within the horizon the ETA is taken at the slope's lower 95%
+    // confidence bound: only a rise the data is sure of pages.
+    if (secondsToSaturation !== null && secondsToSaturation > 0 && secondsToSaturation <= opts.horizonSeconds) {
+      const sure = senLowerSlope(xs, ys, fitLen);
+      const conservative = sure > FLAT_SLOPE_PER_SECOND ? (threshold - level) / sure : Infinity;
+      if (conservative > secondsToSaturation) secondsToSaturation = Number.isFinite(conservative) ? conservative : null;
+    }
   }
   return { backend, secondsToSaturation, slopePerSecond: slope, threshold, current };
+}
+
+/**
+ * Points the slope's confidence bound looks at (the newest of the fit):
+ * 1,770 pairs at most, computed only when a forecast within the horizon is
+ * on the table (rare: steady pools never get here).
+ */
+export const TREND_TEST_POINTS = 60;
+/** One-sided 5% normal quantile. */
+const Z_95 = 1.6448536269514722;
+const SEN_SLOPES = new Scratch();
+
+/**
+ * Lower one-sided 95% confidence bound of the Theil–Sen slope (Sen 1968,
+ * JASA 63, "Estimates of the regression coefficient based on Kendall's
+ * tau", §5; Hollander & Wolfe, "Nonparametric Statistical Methods", 8.4),
+ * over the newest n ≤ TREND_TEST_POINTS fitted points: with the N = n(n−1)/2
+ * pairwise slopes sorted, Var S = n(n−1)(2n+5)/18 (Kendall's S; no ties
+ * correction: CPU rates are continuous), C = z_0.95·√Var S, the bound is the
+ * M₁-th smallest slope, M₁ = round((N − C)/2) (the smallest when that is
+ * below 1; −∞ when N − C < 1: too few points to be sure of any rise; for
+ * exactly 3 points see below).
+ * Three points at 0.46, 0.47, 0.50 fit a slope that saturates in 6 min;
+ * their bound is below zero.
+ */
+export function senLowerSlope(xs: ArrayLike<number>, ys: ArrayLike<number>, len: number): number {
+  const n = Math.min(len, TREND_TEST_POINTS);
+  const from = len - n;
+  const slopes = SEN_SLOPES.get((n * (n - 1)) / 2);
+  let m = 0;
+  for (let i = from; i < len; i++) {
+    for (let j = i + 1; j < len; j++) {
+      const dx = xs[j]! - xs[i]!;
+      if (dx !== 0) slopes[m++] = (ys[j]! - ys[i]!) / dx;
+    }
+  }
+  // Three points (a ramp seen at its knee and two points after, see
+  // regimeStart) can never reach 5% (all rising has chance 1/6): sure only
+  // when each step rises beyond the CPU rates' wobble (RESIDUAL_FLOOR).
+  if (n === 3) {
+    const a = ys[from]!, b = ys[from + 1]!, c3 = ys[from + 2]!;
+    return b - a > RESIDUAL_FLOOR && c3 - b > RESIDUAL_FLOOR ? Math.min(slopes[0]!, slopes[2]!) : -Infinity;
+  }
+  const c = Z_95 * Math.sqrt((n * (n - 1) * (2 * n + 5)) / 18);
+  if (m - c < 1) return -Infinity;
+  const rank = Math.max(1, Math.round((m - c) / 2));
+  const sorted = slopes.subarray(0, m).sort();
+  return sorted[rank - 1]!;
 }
 
 /**

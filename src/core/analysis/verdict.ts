@@ -11,7 +11,10 @@
 //                            horizonSeconds,
 //               'pouring'    the hottest takes ≥ pouringShare of the traffic
 //                            and ≥ pouringMarginPp above its expected share
-//                            (works for 2 backends: 80/20 pours),
+//                            (works for 2 backends: 80/20 pours), counted
+//                            only when the hot backends' utilisation is not
+//                            measured (capacity not reported, or no CPU):
+//                            measured headroom outranks a share,
 //               'queueing'   its balancer queue ≥ queueThreshold;
 //             or 'no-healthy' while the pool has (or just had) traffic: every
 //             request is failing, which is an outage, not a skew, but nobody
@@ -147,7 +150,12 @@ function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null
   const forHottest = forecast !== null && forecast.backend === nameOf(h);
   const eta = forHottest ? forecast.secondsToSaturation : null;
   const saturating = eta !== null && eta <= opts.horizonSeconds;
-  const pouring = share >= opts.pouringShare && share - expected >= opts.pouringMarginPp / 100;
+  // Pouring stands in for load that cannot be measured. Where every
+  // backend's capacity is reported, the hot backends' utilisation is
+  // measured: an uneven split they carry with headroom (few clients hashing
+  // 67/33 at CPU 0.3) harms nobody, and 'hot' / 'saturating' say when it will.
+  const measured = p.capacitySource === 'reported' && hotSet.every((i) => d[i * STRIDE + C_UTIL]! >= 0);
+  const pouring = !measured && share >= opts.pouringShare && share - expected >= opts.pouringMarginPp / 100;
   if (hotCpu) reasons.push('hot');
   if (saturating) reasons.push('saturating');
   if (pouring) reasons.push('pouring');

@@ -165,3 +165,20 @@ test('item 12: the overweighted text says weight against capacity, what a person
   assert.equal(cores.severity, 'critical', cores.explanation);
   assert.match(cores.explanation, /^s1 has weight 8 of 11 .* but only 2 of 5 cores \(40% of its CPU capacity\): CPU 0\.60 vs median 0\.07; check its weight$/);
 });
+
+// ---- source-hash: few clients hash unevenly (the detection bench's source-hash family) ----
+
+test('source-hash: an uneven split carried with measured headroom (67/22/11 at CPU 0.29) does not page', () => {
+  const cpu = { 0: { cpu: 0.29, cpuCapacity: 1 }, 1: { cpu: 0.1, cpuCapacity: 1 }, 2: { cpu: 0.05, cpuCapacity: 1 } };
+  const v = analysePool(pool([67, 22, 11], cpu), EMPTY_HISTORY, NOW, O);
+  assert.equal(v.severity, 'warning', v.explanation);
+  assert.deepEqual(v.reasons, ['skew']);
+  // The same split once the hot server's CPU is high: 'hot' pages.
+  const hot = analysePool(pool([67, 22, 11], { ...cpu, 0: { cpu: 0.86, cpuCapacity: 1 } }), EMPTY_HISTORY, NOW, O);
+  assert.equal(hot.severity, 'critical', hot.explanation);
+  assert.deepEqual(hot.reasons, ['skew', 'hot']);
+  // Capacity not reported (CPU seconds only): the share is the only evidence, it still pours.
+  const unreported = analysePool(pool([67, 22, 11], { 0: { cpu: 0.29 }, 1: { cpu: 0.1 }, 2: { cpu: 0.05 } }), EMPTY_HISTORY, NOW, O);
+  assert.equal(unreported.severity, 'critical', unreported.explanation);
+  assert.ok(unreported.reasons.includes('pouring'), unreported.reasons.join());
+});
