@@ -126,14 +126,20 @@ function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null
   }
 
   if (skew.hottest < 0) {
-    // Only starved backends: traffic avoids someone, nobody is overloaded yet.
+    // Only starved backends: traffic avoids someone. What it does not get,
+    // the others carry, spread too thin for any one to stand out (a balance
+    // algorithm changed to source hashing with few clients). A warning while
+    // they have headroom; critical once one of them that takes more than its
+    // share is hot, forecast to saturate, or queueing.
     const o = skew.coldest * STRIDE;
-    return {
-      severity: 'warning',
-      reasons,
-      explanation: `${nameOf(skew.coldest)} gets ${pct(d[o + C_SHARE]!)} of ${pool}'s traffic ` +
-        `(expected ${pct(d[o + C_EXPECTED]!)})` + context(p),
-    };
+    let text = `${nameOf(skew.coldest)} gets ${pct(d[o + C_SHARE]!)} of ${pool}'s traffic ` +
+      `(expected ${pct(d[o + C_EXPECTED]!)})`;
+    const carrier = overloadedCarrier(p, forecast, opts, nameOf);
+    if (carrier !== null) {
+      reasons.push(...carrier.reasons);
+      text += `; ${carrier.text}`;
+    }
+    return { severity: reasons.length > 1 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
   }
 
   const h = skew.hottest;
@@ -174,6 +180,46 @@ function decideSkew(p: PreparedPool, skew: SkewResult, forecast: Forecast | null
   const others = hotCandidates.filter((i) => i !== h);
   if (others.length > 0) text += `; also hot: ${listNames(others.map(nameOf))}`;
   return { severity: reasons.length > 1 ? 'critical' : 'warning', reasons, explanation: text + context(p) };
+}
+
+/**
+ * A carrier must take at least this multiple of its expected share: a starved
+ * backend's traffic lands somewhere measurable, not in the noise of a split.
+ */
+const CARRIER_EXCESS = 1.2;
+
+/**
+ * The backend that carries a starved backend's traffic and suffers for it:
+ * ≥ CARRIER_EXCESS × its expected share and forecast to saturate within the
+ * horizon, or queueing. Hot CPU alone does not qualify (a busy host with a
+ * starved peer is a noisy neighbour, not this). The busiest such backend (by
+ * utilisation), or null.
+ */
+function overloadedCarrier(p: PreparedPool, forecast: Forecast | null, opts: AnalysisOptions, nameOf: (i: number) => string): { reasons: ReasonCode[]; text: string } | null {
+  const { d } = p;
+  let best = -1;
+  let bestReasons: ReasonCode[] = [];
+  for (let i = 0, o = 0; i < p.n; i++, o += STRIDE) {
+    if (!(d[o + C_SHARE]! >= CARRIER_EXCESS * d[o + C_EXPECTED]!)) continue;
+    const r: ReasonCode[] = [];
+    const eta = forecast !== null && forecast.backend === nameOf(i) ? forecast.secondsToSaturation : null;
+    if (eta !== null && eta <= opts.horizonSeconds) r.push('saturating');
+    if (d[o + C_QUEUE]! >= opts.queueThreshold) r.push('queueing');
+    if (r.length === 0) continue;
+    if (d[o + C_UTIL]! >= opts.hotUtilisation) r.unshift('hot');
+    if (best < 0 || d[o + C_UTIL]! > d[best * STRIDE + C_UTIL]!) { best = i; bestReasons = r; }
+  }
+  if (best < 0) return null;
+  const o = best * STRIDE;
+  let text = `${nameOf(best)} carries ${pct(d[o + C_SHARE]!)} (expected ${pct(d[o + C_EXPECTED]!)})`;
+  const u = d[o + C_UTIL]!;
+  if (u >= 0) text += `, CPU ${fmt2(u)}`;
+  const eta = forecast !== null && forecast.backend === nameOf(best) ? forecast.secondsToSaturation : null;
+  if (eta === 0) text += ', saturated';
+  else if (eta !== null && eta <= opts.horizonSeconds) text += `, saturates in ${duration(eta)}`;
+  const q = d[o + C_QUEUE]!;
+  if (q >= opts.queueThreshold) text += `, ${Math.round(q)} queued`;
+  return { reasons: bestReasons, text };
 }
 
 /**

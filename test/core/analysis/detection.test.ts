@@ -182,3 +182,40 @@ test('source-hash: an uneven split carried with measured headroom (67/22/11 at C
   assert.equal(unreported.severity, 'critical', unreported.explanation);
   assert.ok(unreported.reasons.includes('pouring'), unreported.reasons.join());
 });
+
+// ---- a starved backend whose traffic overloads a peer (the bench's algorithm-change family) ----
+
+test('a starved backend pages once the backend carrying its traffic is forecast to saturate', () => {
+  // balance source with few clients: s2 gets 7%, the rest is spread over
+  // s1, s3, s4 too thinly for any one to be a significant outlier, and s1's
+  // CPU climbs steadily (0.25 → 0.55 over 5 min).
+  const rates = [34, 7, 30, 29];
+  const at = (k: number, cycles: number) => pool(rates, {
+    0: { cpu: 0.25 + (0.3 * k) / cycles, cpuCapacity: 1 },
+    1: { cpu: 0.07, cpuCapacity: 1 }, 2: { cpu: 0.3, cpuCapacity: 1 }, 3: { cpu: 0.29, cpuCapacity: 1 },
+  });
+  const cycles = 20;
+  const h = historyFrom(cycles, (k) => at(k, cycles));
+  const v = analysePool(at(cycles, cycles), h, NOW, O);
+  assert.equal(v.severity, 'critical', v.explanation);
+  assert.deepEqual(v.reasons, ['skew', 'saturating']);
+  assert.match(v.explanation, /^s2 gets 7% of be_app's traffic \(expected 25%\); s1 carries 34% \(expected 25%\), CPU 0\.55, saturates in ~\d+ min/);
+  // The same split at flat CPU: traffic avoids s2, nobody suffers: a warning.
+  const flat = (k: number) => pool(rates, { 0: { cpu: 0.4, cpuCapacity: 1 }, 1: { cpu: 0.07, cpuCapacity: 1 }, 2: { cpu: 0.3, cpuCapacity: 1 }, 3: { cpu: 0.29, cpuCapacity: 1 } });
+  const calm = analysePool(flat(cycles), historyFrom(cycles, flat), NOW, O);
+  assert.equal(calm.severity, 'warning', calm.explanation);
+  assert.deepEqual(calm.reasons, ['skew']);
+  // Hot CPU alone on a carrier (a busy host) is not enough to page.
+  const busy = (k: number) => pool(rates, { 0: { cpu: 0.88, cpuCapacity: 1 }, 1: { cpu: 0.07, cpuCapacity: 1 }, 2: { cpu: 0.3, cpuCapacity: 1 }, 3: { cpu: 0.29, cpuCapacity: 1 } });
+  const hotOnly = analysePool(busy(cycles), historyFrom(cycles, busy), NOW, O);
+  assert.equal(hotOnly.severity, 'warning', hotOnly.explanation);
+  // A backend whose CPU climbs while it takes no more than its share is not
+  // carrying the starved backend's traffic (s3 and s4 are): no page from it.
+  const fair = [24, 7, 35, 34];
+  const other = (k: number) => pool(fair, {
+    0: { cpu: 0.25 + (0.3 * k) / cycles, cpuCapacity: 1 },
+    1: { cpu: 0.07, cpuCapacity: 1 }, 2: { cpu: 0.35, cpuCapacity: 1 }, 3: { cpu: 0.34, cpuCapacity: 1 },
+  });
+  const notCarrier = analysePool(other(cycles), historyFrom(cycles, other), NOW, O);
+  assert.equal(notCarrier.severity, 'warning', notCarrier.explanation);
+});
