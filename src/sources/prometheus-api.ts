@@ -125,9 +125,15 @@ export class PrometheusApi {
     let head = Buffer.alloc(0);
     let summary: ScanSummary | undefined;
     try {
-      const res = this.method === 'POST'
-        ? await this.http.post<Readable>(path, new URLSearchParams(params).toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, signal: controller.signal })
-        : await this.http.get<Readable>(path, { params, signal: controller.signal });
+      const send = () => this.method === 'POST'
+        ? this.http.post<Readable>(path, new URLSearchParams(params).toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, signal: controller.signal })
+        : this.http.get<Readable>(path, { params, signal: controller.signal });
+      // A kept-alive connection that the server closed just as it was reused
+      // resets before any answer: queries are read-only, so one retry on a fresh connection is safe.
+      const res = await send().catch((e: AxiosError) => {
+        if (!controller.signal.aborted && e.response === undefined && (e.code === 'ECONNRESET' || /socket hang up/.test(e.message ?? ''))) return send();
+        throw e;
+      });
       status = res.status;
       const stream = res.data;
       try {

@@ -126,3 +126,21 @@ test('settledWithLimit: every item once, results in order, failures kept', async
   assert.deepEqual(out.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [10, 20, 30, 'four', 50, 60, 70]);
   assert.deepEqual(await settledWithLimit([], 4, async () => 1), []);
 });
+
+test('a connection reset before any answer is retried once (a kept-alive socket closed as it was reused); a second reset is an error', async () => {
+  let n = 0;
+  const url = await serve((req, _b, res) => {
+    n++;
+    const q = new URL(req.url!, 'http://x').searchParams.get('query');
+    if (q === 'always' || n === 1) { req.socket.destroy(); return; }
+    res.writeHead(200);
+    res.end(DOC);
+  });
+  const api = new PrometheusApi({ url, timeoutMs: 2000 });
+  assert.deepEqual((await api.query('once', 0)).data, [{ metric: { proxy: 'p', server: 's1' }, value: 7 }]);
+  assert.equal(n, 2);
+  n = 0;
+  const e = await api.query('always', 0).catch((x: unknown) => x);
+  assert.ok(isSkewwatchError(e, 'source-unreachable'), String(e));
+  assert.equal(n, 2, 'one retry, not a loop');
+});
