@@ -105,6 +105,19 @@ for (let i = 0; i < cycles; i++) {
   ownMs.push(wall);
   ownCpuMs.push((used.user + used.system) / 1000);
 }
+// One more replayed cycle, not timed, with forced GCs (--expose-gc): the
+// live heap before it, while the collected snapshot is held, and after it.
+// The difference between these and rssMiB is garbage V8 let accumulate.
+const live = {};
+const liveHeap = () => { globalThis.gc?.(); globalThis.gc?.(); return MiB(process.memoryUsage().heapUsed); };
+live.beforeCycleMiB = liveHeap();
+parts.source.collect = async (...args) => {
+  const snap = await collect(...args);
+  live.withSnapshotMiB = liveHeap();
+  return snap;
+};
+await daemon.cycle(Date.now());
+live.afterCycleMiB = liveHeap();
 const metricsText = await metrics.registry.metrics();
 const round = (x) => Math.round(x);
 const q = median(queryMs);
@@ -123,5 +136,7 @@ console.log(JSON.stringify({
   heapAfterCollectMiB: { recorded: recorded.heapAfterCollectMiB, replayed: phase.heapAfterCollectMiB },
   rssAfterCollectMiB: { recorded: recorded.rssAfterCollectMiB, replayed: phase.rssAfterCollectMiB },
   heapEndMiB: MiB(process.memoryUsage().heapUsed),
+  liveHeap: live,
+  nodeOptions: process.execArgv.filter((a) => a.startsWith('--max-old-space-size') || a.startsWith('--max-semi-space-size')).join(' ') || undefined,
 }));
 await daemon.close();
