@@ -81,7 +81,11 @@ await control('mode?m=record');
 for (let i = 0; i < cycles; i++) {
   await control('timings');
   const r = await daemon.cycle(Date.now());
-  if (!r.ok) throw new Error(`cycle against ${db} failed: ${r.error}`);
+  if (!r.ok) {
+    // Which answers had arrived from the database (a slow database or a stalled client?).
+    console.error(JSON.stringify({ failedCycle: i, proxyTimings: await control('timings').catch(() => 'unavailable') }));
+    throw new Error(`cycle against ${db} failed: ${r.error}`);
+  }
   const t = await control('timings');
   queryMs.push(Math.max(...t.map((x) => x.endMs)) - Math.min(...t.map((x) => x.startMs)));
   responseBytes = t.reduce((n, x) => n + x.bytes, 0);
