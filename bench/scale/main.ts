@@ -5,7 +5,8 @@
 // scrapes in parallel), the database, the recording proxy, and the measuring
 // skewwatch process (measure.mjs). Prints one JSON line per database.
 // Env: SCALE_POOLS, SCALE_BACKENDS, SCALE_SCRAPE (s, default 10), SCALE_WINDOW
-// (rate window, default 1m), SCALE_CYCLES (default 3), SCALE_DBS (default both).
+// (rate window, default 1m), SCALE_CYCLES (default 3), SCALE_DBS (default both),
+// SCALE_NODE_OPTIONS (V8 flags for the measured process).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,7 +91,9 @@ async function benchOne(db: string): Promise<void> {
     console.error(`${db}: loaded ${backends} backends in ${Math.round((Date.now() - t0) / 1000)} s`);
     const proxyPort = await freePort();
     await ready(start(process.execPath, [join(here, 'proxy.mjs'), String(proxyPort), url], true));
-    const m = spawn(process.execPath, ['--expose-gc', join(here, 'measure.mjs'), db, `http://127.0.0.1:${proxyPort}`, WINDOW, CYCLES], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // SCALE_NODE_OPTIONS: V8 flags for the measured process, e.g. --max-old-space-size=160 (see docs/scaling.md).
+    const nodeFlags = (process.env.SCALE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+    const m = spawn(process.execPath, ['--expose-gc', ...nodeFlags, join(here, 'measure.mjs'), db, `http://127.0.0.1:${proxyPort}`, WINDOW, CYCLES], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     m.stdout!.on('data', (d) => { out += d; });
     const code = await new Promise((r) => m.once('exit', r));

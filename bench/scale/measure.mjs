@@ -43,7 +43,30 @@ const loaded = loadConfig({ file: configFile, env: {} });
 const metrics = new SkewwatchMetrics();
 const log = silentLogger();
 const store = new FileStateStore(dir, log);
-const daemon = new Daemon({ ...buildParts(loaded, systemClock, metrics), store, clock: systemClock, log, metrics });
+const parts = buildParts(loaded, systemClock, metrics);
+// Where the time and memory go: the source's collect (queries, receiving,
+// parsing, assembly) and the state write are timed on their own, and the
+// process's memory is sampled right after each collect (the parsed
+// responses are then at their largest) and after each cycle.
+const phase = { collectMs: [], saveMs: [], heapAfterCollectMiB: [], rssAfterCollectMiB: [] };
+const MiB = (b) => Math.round(b / 1048576);
+const collect = parts.source.collect.bind(parts.source);
+parts.source.collect = async (...args) => {
+  const t0 = performance.now();
+  const snap = await collect(...args);
+  phase.collectMs.push(performance.now() - t0);
+  const m = process.memoryUsage();
+  phase.heapAfterCollectMiB.push(MiB(m.heapUsed));
+  phase.rssAfterCollectMiB.push(MiB(m.rss));
+  return snap;
+};
+const save = store.save.bind(store);
+store.save = (state) => {
+  const t0 = performance.now();
+  save(state);
+  phase.saveMs.push(performance.now() - t0);
+};
+const daemon = new Daemon({ ...parts, store, clock: systemClock, log, metrics });
 
 const control = async (path) => (await fetch(`${proxyUrl}/__bench/${path}`, { signal: AbortSignal.timeout(10_000) })).json();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -58,7 +81,11 @@ await control('mode?m=record');
 for (let i = 0; i < cycles; i++) {
   await control('timings');
   const r = await daemon.cycle(Date.now());
-  if (!r.ok) throw new Error(`cycle against ${db} failed: ${r.error}`);
+  if (!r.ok) {
+    // Which answers had arrived from the database (a slow database or a stalled client?).
+    console.error(JSON.stringify({ failedCycle: i, proxyTimings: await control('timings').catch(() => 'unavailable') }));
+    throw new Error(`cycle against ${db} failed: ${r.error}`);
+  }
   const t = await control('timings');
   queryMs.push(Math.max(...t.map((x) => x.endMs)) - Math.min(...t.map((x) => x.startMs)));
   responseBytes = t.reduce((n, x) => n + x.bytes, 0);
@@ -68,6 +95,8 @@ for (let i = 0; i < cycles; i++) {
   verdictsBad = r.verdicts.filter((v) => v.severity !== 'ok').length;
 }
 await control('mode?m=replay');
+const recorded = { ...phase };
+for (const k of Object.keys(phase)) phase[k] = [];
 const ownMs = [];
 const ownCpuMs = [];
 for (let i = 0; i < cycles; i++) {
@@ -80,6 +109,19 @@ for (let i = 0; i < cycles; i++) {
   ownMs.push(wall);
   ownCpuMs.push((used.user + used.system) / 1000);
 }
+// One more replayed cycle, not timed, with forced GCs (--expose-gc): the
+// live heap before it, while the collected snapshot is held, and after it.
+// The difference between these and rssMiB is garbage V8 let accumulate.
+const live = {};
+const liveHeap = () => { globalThis.gc?.(); globalThis.gc?.(); return MiB(process.memoryUsage().heapUsed); };
+live.beforeCycleMiB = liveHeap();
+parts.source.collect = async (...args) => {
+  const snap = await collect(...args);
+  live.withSnapshotMiB = liveHeap();
+  return snap;
+};
+await daemon.cycle(Date.now());
+live.afterCycleMiB = liveHeap();
 const metricsText = await metrics.registry.metrics();
 const round = (x) => Math.round(x);
 const q = median(queryMs);
@@ -93,5 +135,12 @@ console.log(JSON.stringify({
   metricsKiB: round(Buffer.byteLength(metricsText) / 1024),
   flaggedPools: verdictsBad,
   queryMsAll: queryMs.map(round), ownMsAll: ownMs.map(round),
+  // Replayed cycles: the collect's share of ownMs and the state write's.
+  collectMs: round(median(phase.collectMs)), saveMs: round(median(phase.saveMs)),
+  heapAfterCollectMiB: { recorded: recorded.heapAfterCollectMiB, replayed: phase.heapAfterCollectMiB },
+  rssAfterCollectMiB: { recorded: recorded.rssAfterCollectMiB, replayed: phase.rssAfterCollectMiB },
+  heapEndMiB: MiB(process.memoryUsage().heapUsed),
+  liveHeap: live,
+  nodeOptions: process.execArgv.filter((a) => a.startsWith('--max-old-space-size') || a.startsWith('--max-semi-space-size')).join(' ') || undefined,
 }));
 await daemon.close();

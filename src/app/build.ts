@@ -191,6 +191,7 @@ export function buildSource(config: RawConfig, clock: Clock, hooks: SourceHooks 
     poolLabels: s.pool_labels ?? preset.poolLabels,
     backendLabel: s.backend_label ?? preset.backendLabel,
     windowMs: s.rate_window,
+    maxConcurrentQueries: p.max_concurrent_queries,
     ...(s.include_pools ? { includePools: s.include_pools } : {}),
     ...(s.exclude_pools ? { excludePools: s.exclude_pools } : {}),
     ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}),

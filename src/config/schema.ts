@@ -24,6 +24,8 @@ const prometheus = z.strictObject({
   method: z.enum(['GET', 'POST']).default('GET'),
   ...httpClient,
   max_response_bytes: size.default(64 * 1024 * 1024),
+  /** Signal queries in flight at once (DEFAULT_QUERY_CONCURRENCY in src/sources/prometheus.ts). */
+  max_concurrent_queries: z.number().int().min(1).max(64).default(4),
 });
 
 const scrapeTarget = z.strictObject({

@@ -6,6 +6,8 @@ import { poolSelector } from '../signals/pool-selection.js';
 import { SkewwatchError, errorMessage } from '../util/errors.js';
 import type { Source } from './source.js';
 import type { PrometheusApi, VectorSample } from './prometheus-api.js';
+import { CompactVector, type SampleTable } from './sample-table.js';
+import { StringTable } from './prometheus-scan.js';
 
 export interface PrometheusSourceOptions extends AssemblyOptions {
   readonly api: PrometheusApi;
@@ -18,7 +20,17 @@ export interface PrometheusSourceOptions extends AssemblyOptions {
    */
   readonly signalOrigins?: Partial<Record<Signal, string>>;
   readonly explicit?: ReadonlySet<Signal>;
+  /** Queries in flight at once (source.prometheus.max_concurrent_queries); default DEFAULT_QUERY_CONCURRENCY. */
+  readonly maxConcurrentQueries?: number;
 }
+
+/**
+ * Signal queries in flight at once. Each answer is scanned as it streams in,
+ * so memory no longer grows with this number; it bounds the load one cycle
+ * puts on the database (Prometheus runs 20 queries at once by default,
+ * --query.max-concurrency) and the receive buffers held at once.
+ */
+export const DEFAULT_QUERY_CONCURRENCY = 4;
 
 /** camelCase signal -> the snake_case key of source.queries. */
 const configKey = (sig: Signal) => sig.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -56,10 +68,14 @@ export class PrometheusSource implements Source {
   }
 
   async collect(now: number, signal?: AbortSignal): Promise<Snapshot> {
-    const { queries } = this.opts;
+    const { queries, poolLabels, backendLabel } = this.opts;
     const signals = SIGNALS.filter((s) => queries[s] !== undefined);
-    const results = await Promise.allSettled(signals.map((s) => this.opts.api.query(queries[s]!, now, signal)));
-    const data: Array<[Signal, readonly VectorSample[]]> = [];
+    // One string table per cycle: each pool and backend name is stored once across the answers.
+    const strings = new StringTable();
+    const labels = [...poolLabels, backendLabel];
+    const results = await settledWithLimit(signals, this.opts.maxConcurrentQueries ?? DEFAULT_QUERY_CONCURRENCY,
+      (s) => this.opts.api.queryTable(queries[s]!, now, labels, strings, signal));
+    const data: Array<[Signal, SampleTable]> = [];
     const missing: MissingSignal[] = [];
     const origin = (sig: Signal) => this.opts.signalOrigins?.[sig] ?? `source.queries.${configKey(sig)}`;
     results.forEach((r, i) => {
@@ -74,15 +90,16 @@ export class PrometheusSource implements Source {
       for (const w of r.value.warnings) this.opts.onWarning?.(`Prometheus warning for ${sig}: ${w}`, sig);
       data.push([sig, r.value.data]);
     });
-    const rate = data.find(([sig]) => sig === 'rate')?.[1] ?? [];
+    const rate = data.find(([sig]) => sig === 'rate')?.[1];
     // With no rate series there are no pools: that is reported as zero pools, not as every signal missing.
-    if (rate.length > 0) {
+    if (rate && rate.size > 0) {
+      const rateKeys = this.assembler.keys(rate);
       for (const [sig, samples] of data) {
         if (sig === 'rate') continue;
-        const joined = this.assembler.joinedCount(samples, rate);
-        if (samples.length > 0 && joined === 0) {
-          missing.push({ signal: sig, configKey: origin(sig), reason: `none of its ${samples.length} series joins a backend of the rate query: its labels must include [${[...this.opts.poolLabels, this.opts.backendLabel].join(', ')}] with the same values` });
-        } else if (samples.length === 0 && this.opts.explicit?.has(sig)) {
+        const joined = this.assembler.joinedCount(samples, rateKeys);
+        if (samples.size > 0 && joined === 0) {
+          missing.push({ signal: sig, configKey: origin(sig), reason: `none of its ${samples.size} series joins a backend of the rate query: its labels must include [${labels.join(', ')}] with the same values` });
+        } else if (samples.size === 0 && this.opts.explicit?.has(sig)) {
           missing.push({ signal: sig, configKey: origin(sig), reason: 'the query returned no series' });
         }
       }
@@ -90,6 +107,24 @@ export class PrometheusSource implements Source {
     const snapshot = this.assembler.assemble(now, data);
     return missing.length > 0 ? { ...snapshot, missingSignals: missing } : snapshot;
   }
+}
+
+/** Promise.allSettled over `items`, with at most `limit` calls in flight; results in the items' order. */
+export async function settledWithLimit<T, R>(items: readonly T[], limit: number, call: (item: T) => Promise<R>): Promise<Array<PromiseSettledResult<R>>> {
+  const out = new Array<PromiseSettledResult<R>>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await call(items[i]!) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 /** Turns per-signal vectors (all pools at once) into a Snapshot. Pure. */
@@ -101,35 +136,69 @@ export class SnapshotAssembler {
     this.selectPool = poolSelector(opts.includePools, opts.excludePools);
   }
 
-  assemble(at: number, data: ReadonlyArray<readonly [Signal, readonly VectorSample[]]>): Snapshot {
+  /**
+   * Per-signal answers -> pools. Tables must hold [...poolLabels,
+   * backendLabel] in that order (PrometheusSource's); full samples (replay)
+   * are projected first.
+   */
+  assemble(at: number, data: ReadonlyArray<readonly [Signal, SampleTable | readonly VectorSample[]]>): Snapshot {
     const pools = new Map<string, Acc>();
-    for (const [sig, samples] of data) this.accumulate(pools, sig, samples);
+    for (const [sig, samples] of data) this.accumulate(pools, sig, this.table(samples));
     return { at, pools: [...pools.values()].map((acc) => this.toPool(acc)) };
   }
 
+  /** The (pool, backend) keys of a signal's series, to count joins against. */
+  keys(samples: SampleTable | readonly VectorSample[]): Set<string> {
+    const t = this.table(samples);
+    const out = new Set<string>();
+    for (let r = 0; r < t.size; r++) out.add(this.key(t, r));
+    return out;
+  }
+
   /** How many of `samples` land on a (pool, backend) that the rate query also returned. */
-  joinedCount(samples: readonly VectorSample[], rate: readonly VectorSample[]): number {
-    const key = (s: VectorSample) => [...this.opts.poolLabels.map((l) => s.metric[l] ?? ''), s.metric[this.opts.backendLabel] ?? ''].join('\u0000');
-    const rateKeys = new Set(rate.map(key));
+  joinedCount(samples: SampleTable | readonly VectorSample[], rateKeys: ReadonlySet<string>): number {
+    const t = this.table(samples);
     let n = 0;
-    for (const s of samples) if (rateKeys.has(key(s))) n++;
+    for (let r = 0; r < t.size; r++) if (rateKeys.has(this.key(t, r))) n++;
     return n;
   }
 
-  private accumulate(pools: Map<string, Acc>, sig: Signal, samples: readonly VectorSample[]): void {
+  private key(t: SampleTable, row: number): string {
+    let k = '';
+    for (let j = 0; j < t.labelNames.length; j++) k += `${j > 0 ? '\u0000' : ''}${t.labelAt(row, j) ?? ''}`;
+    return k;
+  }
+
+  private table(samples: SampleTable | readonly VectorSample[]): SampleTable {
+    return Array.isArray(samples) ? CompactVector.from(samples as readonly VectorSample[], [...this.opts.poolLabels, this.opts.backendLabel]) : samples as SampleTable;
+  }
+
+  private accumulate(pools: Map<string, Acc>, sig: Signal, samples: SampleTable): void {
     const { poolLabels, backendLabel } = this.opts;
+    const nPool = poolLabels.length;
     let unlabelled = 0;
-    for (const s of samples) {
-      const backend = s.metric[backendLabel];
-      const values = poolLabels.map((l) => s.metric[l]);
-      if (!backend || values.some((v) => v === undefined || v === '')) {
+    const values: Array<string | undefined> = new Array(nPool);
+    const skipped = new Set<string>(); // pools left out by include/exclude_pools: judged once
+    for (let r = 0; r < samples.size; r++) {
+      const backend = samples.labelAt(r, nPool);
+      let complete = true;
+      for (let j = 0; j < nPool; j++) {
+        const v = samples.labelAt(r, j);
+        values[j] = v;
+        if (v === undefined || v === '') complete = false;
+      }
+      if (!backend || !complete) {
         unlabelled++;
         continue;
       }
-      const pool = values.join('/');
-      if (!this.selectPool(pool)) continue;
+      const pool = nPool === 1 ? values[0]! : values.join('/');
       let acc = pools.get(pool);
       if (!acc) {
+        if (skipped.has(pool)) continue;
+        if (!this.selectPool(pool)) {
+          skipped.add(pool);
+          continue;
+        }
         const labels: Record<string, string> = {};
         poolLabels.forEach((l, i) => (labels[l] = values[i]!));
         acc = { pool, labels, backends: new Map() };
@@ -138,7 +207,7 @@ export class SnapshotAssembler {
       let b = acc.backends.get(backend);
       if (!b) acc.backends.set(backend, (b = {}));
       // Duplicate series for one backend (a query without the right `by`) add up.
-      b[sig] = (b[sig] ?? 0) + s.value;
+      b[sig] = (b[sig] ?? 0) + samples.valueAt(r);
     }
     if (unlabelled > 0) {
       this.opts.onWarning?.(`${unlabelled} ${sig} series lack the pool labels [${poolLabels.join(', ')}] or backend label ${backendLabel}: check the query's "by (...)" clause`, sig);

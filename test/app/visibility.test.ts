@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { PrometheusSource } from '../../src/sources/prometheus.js';
 import type { PrometheusApi, VectorSample } from '../../src/sources/prometheus-api.js';
+import { CompactVector } from '../../src/sources/sample-table.js';
 import { SkewwatchError } from '../../src/util/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/app/daemon.js';
@@ -25,11 +26,11 @@ const RATE = [series('be_app', 's1', 10), series('be_app', 's2', 10)];
 /** A PrometheusApi that answers each query from a table (or fails). */
 function fakeApi(answers: Record<string, VectorSample[] | Error>): PrometheusApi {
   return {
-    query: async (promql: string) => {
+    queryTable: async (promql: string, _time: number, labels: readonly string[]) => {
       const a = answers[promql];
       if (a === undefined) throw new Error(`unexpected query ${promql}`);
       if (a instanceof Error) throw a;
-      return { data: a, warnings: [] };
+      return { data: CompactVector.from(a, labels), warnings: [] };
     },
   } as unknown as PrometheusApi;
 }
