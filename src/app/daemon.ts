@@ -18,7 +18,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { VisibilityTracker } from './visibility.js';
-import { BalancerWatch } from './balancer-watch.js';
+import { BalancerWatch, type BalancerWatchState } from './balancer-watch.js';
 import { ownedPart } from './shard-filter.js';
 
 export interface DaemonParts {
@@ -40,7 +40,22 @@ export interface DaemonOptions extends DaemonParts {
   readonly random?: () => number;
   /** Observes every cycle (record, demo, tests). */
   readonly onCycle?: (report: CycleReport) => void;
+  /**
+   * The state file is rewritten at once when alert state, the outbox or the
+   * balancer memory changed, and otherwise (only histories moved on) at most
+   * once per this many clock ms. Default HISTORY_FLUSH_MS.
+   */
+  readonly historyFlushMs?: number;
 }
+
+/**
+ * Default bound on how stale the histories in the state file may be: a
+ * SIGKILL loses at most this much of the forecast's trend (4 points of the
+ * 600 s history at a 15 s interval), never an alert state or a queued
+ * notification. Writing the ~10 MiB file every cycle only to add one point
+ * per pool was most of a cycle's cost at 10,000 backends.
+ */
+export const HISTORY_FLUSH_MS = 60_000;
 
 export interface CycleReport {
   readonly at: number;
@@ -65,6 +80,9 @@ export class Daemon {
   /** The last state save failed (logged once per change of the error). */
   private saveError: string | null = null;
   private inFlight: Promise<void> = Promise.resolve();
+  /** The alert state, outbox and balancer memory as last written, and when the file was last written (clock ms). */
+  private writtenCritical: string | null = null;
+  private writtenAt: number | null = null;
   private balancer: BalancerWatch;
 
   constructor(private readonly opts: DaemonOptions, configSilences: readonly Silence[] = []) {
@@ -233,19 +251,52 @@ export class Daemon {
     for (const sink of this.outboxImpl.sinkNames()) metrics.outboxPending.set({ sink }, this.outboxImpl.list(sink).length);
   }
 
+  /**
+   * Saves the state when it must be: at once when the alert state, the
+   * outbox or the balancer memory differ from what was last written (so a
+   * crash never re-pages or loses a notification), else when the histories
+   * were last written historyFlushMs ago or more (or the clock went back).
+   * A failed save is retried on the next call.
+   */
   persist(): void {
+    const now = this.opts.clock.now();
+    const outbox = this.outboxImpl.toJSONText();
+    const balancer = this.balancer.toJSON();
+    const critical = criticalText(this.evaluator, outbox, balancer);
+    const flushMs = this.opts.historyFlushMs ?? HISTORY_FLUSH_MS;
+    const historiesDue = this.writtenAt === null || now - this.writtenAt >= flushMs || now < this.writtenAt;
+    if (critical === this.writtenCritical && !historiesDue) return;
+    if (this.save(now, outbox, balancer)) {
+      this.writtenCritical = critical;
+      this.writtenAt = now;
+    }
+  }
+
+  /** Saves the state now, whatever changed (shutdown: nothing is left unwritten). */
+  flush(): void {
+    const now = this.opts.clock.now();
+    const outbox = this.outboxImpl.toJSONText();
+    const balancer = this.balancer.toJSON();
+    if (this.save(now, outbox, balancer)) {
+      this.writtenCritical = criticalText(this.evaluator, outbox, balancer);
+      this.writtenAt = now;
+    }
+  }
+
+  private save(now: number, outbox: string, balancer: BalancerWatchState): boolean {
     try {
       this.opts.store.save({
         version: STATE_VERSION,
-        savedAt: this.opts.clock.now(),
+        savedAt: now,
         evaluator: this.evaluator,
-        outbox: new RawJson(this.outboxImpl.toJSONText()),
+        outbox: new RawJson(outbox),
         histories: Object.fromEntries(this.histories),
-        balancer: this.balancer.toJSON(),
+        balancer,
       });
       if (this.saveError !== null) this.opts.log.info({ after: this.saveError }, 'state saved again');
       this.saveError = null;
       this.opts.metrics.stateSaveFailing.set(0);
+      return true;
     } catch (e) {
       // Monitoring and alerting go on from memory; the failure is counted
       // every time and logged when it starts or changes, not every cycle.
@@ -256,6 +307,7 @@ export class Daemon {
         this.opts.log.error({ err: e instanceof SkewwatchError ? e : new Error(message) }, 'cannot persist state: alerting goes on from memory; will retry every cycle');
       }
       this.saveError = message;
+      return false;
     }
   }
 
@@ -326,6 +378,20 @@ export class Daemon {
       silences: this.silences().filter((s) => s.endsAt > now),
     };
   }
+}
+
+/**
+ * What a crash must not lose, as text to compare with the last write: the
+ * alert states, the outbox, the balancer's change log and restore memory,
+ * and the last seen weight and health per backend. Left out: savedAt and
+ * the time each pool was last seen (memory[pool].at), which move every
+ * cycle like the histories and only age a vanished pool's memory out
+ * (retention): up to historyFlushMs stale after a crash, harmless.
+ */
+function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): string {
+  const parts = [JSON.stringify(evaluator), outbox, JSON.stringify(balancer.changes.changes), JSON.stringify(balancer.restore)];
+  for (const [pool, m] of Object.entries(balancer.changes.memory)) parts.push(`${pool}\t${JSON.stringify(m.backends)}`);
+  return parts.join('\n');
 }
 
 function iso(t: number | null): string | null {
