@@ -382,16 +382,21 @@ export class Daemon {
 
 /**
  * What a crash must not lose, as text to compare with the last write: the
- * alert states, the outbox, the balancer's change log and restore memory,
- * and the last seen weight and health per backend. Left out: savedAt and
- * the time each pool was last seen (memory[pool].at), which move every
- * cycle like the histories and only age a vanished pool's memory out
- * (retention): up to historyFlushMs stale after a crash, harmless.
+ * alert states (phases, timers, what was notified where), the outbox and
+ * the restore memory. Left out, because they move on every cycle like the
+ * histories and are written with them at most historyFlushMs later:
+ * savedAt; each alert's lastVerdict (the text of its next message),
+ * lastHeldAt (recorded, read by nothing) and lastEvalAt (a gap since it
+ * counts as blind time: after a crash a pending alert's `for` may end up to
+ * historyFlushMs later, never earlier); the balancer's change log and
+ * last-seen memory (a change that notifies changes the outbox, which is
+ * written at once; one that does not is at worst logged again after a crash).
  */
+const MOVES_EVERY_CYCLE = new Set(['lastVerdict', 'lastHeldAt', 'lastEvalAt']);
+
 function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): string {
-  const parts = [JSON.stringify(evaluator), outbox, JSON.stringify(balancer.changes.changes), JSON.stringify(balancer.restore)];
-  for (const [pool, m] of Object.entries(balancer.changes.memory)) parts.push(`${pool}\t${JSON.stringify(m.backends)}`);
-  return parts.join('\n');
+  const alerts = JSON.stringify(evaluator, (key, value: unknown) => (MOVES_EVERY_CYCLE.has(key) ? undefined : value));
+  return `${alerts}\n${outbox}\n${JSON.stringify(balancer.restore)}`;
 }
 
 function iso(t: number | null): string | null {
