@@ -3,7 +3,7 @@
 // schedules); time comes from the Clock, so tests drive it step by step.
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { analyseSnapshot } from '../core/analysis/analyse.js';
+import { analyseSnapshotInSlices, type SnapshotAnalysis } from '../core/analysis/analyse.js';
 import type { AnalysisOptions } from '../core/analysis/options.js';
 import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState, type PlannedNotification } from '../core/alerting/evaluator.js';
 import type { Silence } from '../core/alerting/rule-match.js';
@@ -56,6 +56,9 @@ export interface DaemonOptions extends DaemonParts {
  * per pool was most of a cycle's cost at 10,000 backends.
  */
 export const HISTORY_FLUSH_MS = 60_000;
+
+/** Pools analysed between two turns of the event loop (~10 ms of analysis on the development machine). */
+export const ANALYSIS_SLICE = 250;
 
 export interface CycleReport {
   readonly at: number;
@@ -199,7 +202,7 @@ export class Daemon {
     let verdicts: readonly PoolVerdict[] = [];
     let changeEvents: readonly PlannedNotification[] = [];
     if (snapshot) {
-      const result = analyseSnapshot(snapshot, this.histories, analysis);
+      const result = await this.analyse(snapshot, analysis);
       // What changed on the balancer, the likely cause, declared vs running.
       const observed = this.balancer.observe(snapshot, result.verdicts);
       verdicts = observed.verdicts;
@@ -235,6 +238,20 @@ export class Daemon {
     const report: CycleReport = { at: now, ok: snapshot !== null, snapshot, error, verdicts, planned: result.notifications, durationMs };
     this.opts.onCycle?.(report);
     return report;
+  }
+
+  /**
+   * The analysis in slices of ANALYSIS_SLICE pools with a macrotask between
+   * them (setImmediate: no delay, timers and sockets get their turn), so the
+   * HTTP endpoints are never blocked for the whole fleet's analysis.
+   */
+  private async analyse(snapshot: Snapshot, analysis: AnalysisOptions): Promise<SnapshotAnalysis> {
+    const steps = analyseSnapshotInSlices(snapshot, this.histories, analysis, ANALYSIS_SLICE);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** One delivery round over everything due. */

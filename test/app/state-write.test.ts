@@ -106,3 +106,18 @@ test('the streamed state file is the JSON of the state; larger than the staging 
   assert.deepEqual(JSON.parse(readFileSync(store.path, 'utf8')), JSON.parse(JSON.stringify(state)));
   assert.deepEqual(store.load(), JSON.parse(JSON.stringify(state)));
 });
+
+test('the cycle analyses in slices: the event loop turns during the analysis of a large fleet', async () => {
+  const { ANALYSIS_SLICE } = await import('../../src/app/daemon.js');
+  const clock = new FakeClock();
+  const pools = Array.from({ length: ANALYSIS_SLICE * 3 }, (_, i) => pool(`be_${i}`, BALANCED));
+  const d = daemon(() => pools, clock, new MemoryStateStore());
+  let finished = false;
+  let turns = 0;
+  const tick = () => { if (!finished) { turns++; setImmediate(tick); } };
+  setImmediate(tick);
+  const report = await d.cycle(clock.now());
+  finished = true;
+  assert.equal(report.verdicts.length, pools.length);
+  assert.ok(turns >= 2, `the loop turned ${turns} times during the cycle`);
+});
