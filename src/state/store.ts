@@ -8,6 +8,7 @@ import type { EvaluatorState } from '../core/alerting/evaluator.js';
 import type { PoolHistory } from '../core/types.js';
 import { SkewwatchError } from '../util/errors.js';
 import { writeFileAtomicParts } from './atomic.js';
+import { HISTORY_BLOCK } from '../core/analysis/history.js';
 
 export const STATE_VERSION = 1;
 
@@ -53,7 +54,7 @@ export function* stateParts(state: PersistedState): Generator<string> {
   yield ',"histories":{';
   let comma = '';
   for (const pool of Object.keys(histories)) {
-    const text = JSON.stringify(histories[pool]);
+    const text = historyText(histories[pool]);
     if (text === undefined) continue;
     yield `${comma}${JSON.stringify(pool)}:${text}`;
     comma = ',';
@@ -62,6 +63,38 @@ export function* stateParts(state: PersistedState): Generator<string> {
   const outboxText = outbox instanceof RawJson ? outbox.text : JSON.stringify(outbox);
   if (outboxText !== undefined) yield `,"outbox":${outboxText}`;
   yield '}';
+}
+
+/**
+ * JSON text of full history blocks, by block. A history's full blocks are
+ * never modified and are shared by every later history of the pool
+ * (core/analysis/history.ts), so each is serialised once instead of on
+ * every save: a save then formats only each pool's last, partial block
+ * (JSON.stringify of doubles was most of a save). Keyed by the block array
+ * itself, so a block that is gone is forgotten with it.
+ */
+const BLOCK_TEXT = new WeakMap<readonly number[], string>();
+/** Full blocks hold HISTORY_BLOCK points; smaller ones are tails, replaced on the next append. */
+const FULL_BLOCK_POINTS = HISTORY_BLOCK;
+
+/** JSON.stringify(history) for the usual {names, blocks, skip} shape, reusing cached block text. */
+function historyText(history: PoolHistory | undefined): string | undefined {
+  const h = history as { names?: unknown; blocks?: unknown; skip?: unknown } | undefined;
+  if (typeof h !== 'object' || h === null || !Array.isArray(h.names) || !Array.isArray(h.blocks)) return JSON.stringify(history);
+  const keys = Object.keys(h);
+  if (keys.length !== 3 || keys[0] !== 'names' || keys[1] !== 'blocks' || keys[2] !== 'skip' || typeof h.skip !== 'number') return JSON.stringify(history);
+  const fullLength = FULL_BLOCK_POINTS * (h.names.length + 2);
+  const parts: string[] = [];
+  for (const block of h.blocks as unknown[]) {
+    if (!Array.isArray(block)) return JSON.stringify(history);
+    let text = BLOCK_TEXT.get(block);
+    if (text === undefined) {
+      text = JSON.stringify(block);
+      if (block.length === fullLength) BLOCK_TEXT.set(block, text);
+    }
+    parts.push(text);
+  }
+  return `{"names":${JSON.stringify(h.names)},"blocks":[${parts.join(',')}],"skip":${JSON.stringify(h.skip)}}`;
 }
 
 export interface StateStore {

@@ -121,3 +121,20 @@ test('the cycle analyses in slices: the event loop turns during the analysis of 
   assert.equal(report.verdicts.length, pools.length);
   assert.ok(turns >= 2, `the loop turned ${turns} times during the cycle`);
 });
+
+test('history text cached per full block: every save of a growing, ageing history is its JSON', async () => {
+  const { appendHistory, EMPTY_HISTORY, DEFAULT_ANALYSIS_OPTIONS: O } = await import('../../src/core/analysis/analyse.js');
+  const opts = { ...O, historySeconds: 300 };
+  let h = EMPTY_HISTORY;
+  const t0 = 1_700_000_000_000;
+  const save = (histories: PersistedState['histories']) => ({ version: STATE_VERSION, savedAt: 1, evaluator: INITIAL_EVALUATOR_STATE, outbox: null, histories } as PersistedState);
+  for (let k = 0; k < 60; k++) {
+    const names = k >= 30 ? ['a', 'c'] : ['a', 'b']; // a rename half way: new columns, new blocks
+    h = appendHistory(h, { pool: 'p', labels: {}, windowSeconds: 60, backends: names.map((n, i) => ({ backend: n, rate: 10, cpu: 0.1 + k / 1000 + i / 7, cpuCapacity: 1, health: 'up' as const })) }, t0 + k * 15_000, opts);
+    // Saved twice: the second save reads the cached text of the full blocks.
+    for (let again = 0; again < 2; again++) {
+      const text = [...stateParts(save({ p: h, q: JSON.parse(JSON.stringify(h)) as typeof h }))].join('');
+      assert.equal(text.slice(text.indexOf('"histories"')), `"histories":${JSON.stringify({ p: h, q: h })},"outbox":null}`, `cycle ${k}`);
+    }
+  }
+});
