@@ -3,7 +3,7 @@
 // schedules); time comes from the Clock, so tests drive it step by step.
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { analyseSnapshot } from '../core/analysis/analyse.js';
+import { analyseSnapshotInSlices, type SnapshotAnalysis } from '../core/analysis/analyse.js';
 import type { AnalysisOptions } from '../core/analysis/options.js';
 import { evaluateCycle, INITIAL_EVALUATOR_STATE, type EvaluatorContext, type EvaluatorState, type PlannedNotification } from '../core/alerting/evaluator.js';
 import type { Silence } from '../core/alerting/rule-match.js';
@@ -18,7 +18,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage, isSkewwatchError, SkewwatchError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { VisibilityTracker } from './visibility.js';
-import { BalancerWatch } from './balancer-watch.js';
+import { BalancerWatch, type BalancerWatchState } from './balancer-watch.js';
 import { ownedPart } from './shard-filter.js';
 
 export interface DaemonParts {
@@ -40,7 +40,25 @@ export interface DaemonOptions extends DaemonParts {
   readonly random?: () => number;
   /** Observes every cycle (record, demo, tests). */
   readonly onCycle?: (report: CycleReport) => void;
+  /**
+   * The state file is rewritten at once when alert state, the outbox or the
+   * balancer memory changed, and otherwise (only histories moved on) at most
+   * once per this many clock ms. Default HISTORY_FLUSH_MS.
+   */
+  readonly historyFlushMs?: number;
 }
+
+/**
+ * Default bound on how stale the histories in the state file may be: a
+ * SIGKILL loses at most this much of the forecast's trend (4 points of the
+ * 600 s history at a 15 s interval), never an alert state or a queued
+ * notification. Writing the ~10 MiB file every cycle only to add one point
+ * per pool was most of a cycle's cost at 10,000 backends.
+ */
+export const HISTORY_FLUSH_MS = 60_000;
+
+/** Pools analysed between two turns of the event loop (~10 ms of analysis on the development machine). */
+export const ANALYSIS_SLICE = 250;
 
 export interface CycleReport {
   readonly at: number;
@@ -65,6 +83,9 @@ export class Daemon {
   /** The last state save failed (logged once per change of the error). */
   private saveError: string | null = null;
   private inFlight: Promise<void> = Promise.resolve();
+  /** The alert state, outbox and balancer memory as last written, and when the file was last written (clock ms). */
+  private writtenCritical: string | null = null;
+  private writtenAt: number | null = null;
   private balancer: BalancerWatch;
 
   constructor(private readonly opts: DaemonOptions, configSilences: readonly Silence[] = []) {
@@ -181,7 +202,7 @@ export class Daemon {
     let verdicts: readonly PoolVerdict[] = [];
     let changeEvents: readonly PlannedNotification[] = [];
     if (snapshot) {
-      const result = analyseSnapshot(snapshot, this.histories, analysis);
+      const result = await this.analyse(snapshot, analysis);
       // What changed on the balancer, the likely cause, declared vs running.
       const observed = this.balancer.observe(snapshot, result.verdicts);
       verdicts = observed.verdicts;
@@ -219,6 +240,20 @@ export class Daemon {
     return report;
   }
 
+  /**
+   * The analysis in slices of ANALYSIS_SLICE pools with a macrotask between
+   * them (setImmediate: no delay, timers and sockets get their turn), so the
+   * HTTP endpoints are never blocked for the whole fleet's analysis.
+   */
+  private async analyse(snapshot: Snapshot, analysis: AnalysisOptions): Promise<SnapshotAnalysis> {
+    const steps = analyseSnapshotInSlices(snapshot, this.histories, analysis, ANALYSIS_SLICE);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** One delivery round over everything due. */
   async deliver(signal: AbortSignal): Promise<DeliverySummary> {
     const summary = await this.outboxImpl.deliverDue(this.opts.clock.now(), signal);
@@ -233,19 +268,52 @@ export class Daemon {
     for (const sink of this.outboxImpl.sinkNames()) metrics.outboxPending.set({ sink }, this.outboxImpl.list(sink).length);
   }
 
+  /**
+   * Saves the state when it must be: at once when the alert state, the
+   * outbox or the balancer memory differ from what was last written (so a
+   * crash never re-pages or loses a notification), else when the histories
+   * were last written historyFlushMs ago or more (or the clock went back).
+   * A failed save is retried on the next call.
+   */
   persist(): void {
+    const now = this.opts.clock.now();
+    const outbox = this.outboxImpl.toJSONText();
+    const balancer = this.balancer.toJSON();
+    const critical = criticalText(this.evaluator, outbox, balancer);
+    const flushMs = this.opts.historyFlushMs ?? HISTORY_FLUSH_MS;
+    const historiesDue = this.writtenAt === null || now - this.writtenAt >= flushMs || now < this.writtenAt;
+    if (critical === this.writtenCritical && !historiesDue) return;
+    if (this.save(now, outbox, balancer)) {
+      this.writtenCritical = critical;
+      this.writtenAt = now;
+    }
+  }
+
+  /** Saves the state now, whatever changed (shutdown: nothing is left unwritten). */
+  flush(): void {
+    const now = this.opts.clock.now();
+    const outbox = this.outboxImpl.toJSONText();
+    const balancer = this.balancer.toJSON();
+    if (this.save(now, outbox, balancer)) {
+      this.writtenCritical = criticalText(this.evaluator, outbox, balancer);
+      this.writtenAt = now;
+    }
+  }
+
+  private save(now: number, outbox: string, balancer: BalancerWatchState): boolean {
     try {
       this.opts.store.save({
         version: STATE_VERSION,
-        savedAt: this.opts.clock.now(),
+        savedAt: now,
         evaluator: this.evaluator,
-        outbox: new RawJson(this.outboxImpl.toJSONText()),
+        outbox: new RawJson(outbox),
         histories: Object.fromEntries(this.histories),
-        balancer: this.balancer.toJSON(),
+        balancer,
       });
       if (this.saveError !== null) this.opts.log.info({ after: this.saveError }, 'state saved again');
       this.saveError = null;
       this.opts.metrics.stateSaveFailing.set(0);
+      return true;
     } catch (e) {
       // Monitoring and alerting go on from memory; the failure is counted
       // every time and logged when it starts or changes, not every cycle.
@@ -256,6 +324,7 @@ export class Daemon {
         this.opts.log.error({ err: e instanceof SkewwatchError ? e : new Error(message) }, 'cannot persist state: alerting goes on from memory; will retry every cycle');
       }
       this.saveError = message;
+      return false;
     }
   }
 
@@ -326,6 +395,25 @@ export class Daemon {
       silences: this.silences().filter((s) => s.endsAt > now),
     };
   }
+}
+
+/**
+ * What a crash must not lose, as text to compare with the last write: the
+ * alert states (phases, timers, what was notified where), the outbox and
+ * the restore memory. Left out, because they move on every cycle like the
+ * histories and are written with them at most historyFlushMs later:
+ * savedAt; each alert's lastVerdict (the text of its next message),
+ * lastHeldAt (recorded, read by nothing) and lastEvalAt (a gap since it
+ * counts as blind time: after a crash a pending alert's `for` may end up to
+ * historyFlushMs later, never earlier); the balancer's change log and
+ * last-seen memory (a change that notifies changes the outbox, which is
+ * written at once; one that does not is at worst logged again after a crash).
+ */
+const MOVES_EVERY_CYCLE = new Set(['lastVerdict', 'lastHeldAt', 'lastEvalAt']);
+
+function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): string {
+  const alerts = JSON.stringify(evaluator, (key, value: unknown) => (MOVES_EVERY_CYCLE.has(key) ? undefined : value));
+  return `${alerts}\n${outbox}\n${JSON.stringify(balancer.restore)}`;
 }
 
 function iso(t: number | null): string | null {

@@ -230,7 +230,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       } catch (e) {
         log.warn({ err: e }, 'final delivery round failed; notifications stay queued for the next start');
       }
-      daemon.persist();
+      daemon.flush();
       await http.close();
       await daemon.close();
       lock?.release();

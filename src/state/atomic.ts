@@ -22,20 +22,48 @@ function writeAll(fd: number, bytes: Buffer): void {
 }
 
 /**
+ * One reusable staging buffer for writeFileAtomicParts: the state file is
+ * ~10 MiB at 100,000 backends, and encoding it as one string plus one Buffer
+ * per save made ~20 MiB of short-lived heap and external memory per cycle
+ * (RSS crept up over a soak while the JS heap did not). Safe to share: the
+ * writers are synchronous and never re-entered.
+ */
+const STAGE = Buffer.allocUnsafe(256 * 1024);
+
+/** Writes `parts` in order through STAGE: nothing larger than one part is ever held. */
+function writeParts(fd: number, parts: Iterable<string>): void {
+  let used = 0;
+  for (const part of parts) {
+    const size = Buffer.byteLength(part, 'utf8');
+    if (used + size > STAGE.length) {
+      writeAll(fd, STAGE.subarray(0, used));
+      used = 0;
+    }
+    if (size > STAGE.length) writeAll(fd, Buffer.from(part, 'utf8'));
+    else used += STAGE.write(part, used, 'utf8');
+  }
+  if (used > 0) writeAll(fd, STAGE.subarray(0, used));
+}
+
+/**
  * Writes a file so that a crash leaves either the old or the new content,
  * never a torn one: write a temp file completely, fsync it, rename over,
  * fsync the dir. On any error the temp file is removed and the old file is
  * left as it was.
  */
 export function writeFileAtomic(path: string, content: string): void {
+  writeFileAtomicParts(path, [content]);
+}
+
+/** writeFileAtomic for content given as consecutive parts (streamed, never joined in memory). */
+export function writeFileAtomicParts(path: string, parts: Iterable<string>): void {
   const dir = dirname(path);
   ensureDir(dir);
   const tmp = tempName(path);
-  const bytes = Buffer.from(content, 'utf8');
   try {
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      writeAll(fd, bytes);
+      writeParts(fd, parts);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

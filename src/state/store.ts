@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { EvaluatorState } from '../core/alerting/evaluator.js';
 import type { PoolHistory } from '../core/types.js';
 import { SkewwatchError } from '../util/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomicParts } from './atomic.js';
+import { HISTORY_BLOCK } from '../core/analysis/history.js';
 
 export const STATE_VERSION = 1;
 
@@ -36,9 +37,67 @@ export class RawJson {
 
 /** The state file's text, with a RawJson outbox spliced in rather than serialised again. */
 export function stateText(state: PersistedState): string {
-  if (!(state.outbox instanceof RawJson)) return JSON.stringify(state);
-  const { outbox, ...rest } = state;
-  return `${JSON.stringify(rest).slice(0, -1)},"outbox":${outbox.text}}`;
+  return [...stateParts(state)].join('');
+}
+
+/**
+ * The state file's text as consecutive parts, one per pool history, so a
+ * save streams it to disk (writeFileAtomicParts) instead of building one
+ * ~10 MiB string at 100,000 backends. Joined, the parts are the JSON of
+ * `state` (keys in another order: histories and outbox last); a RawJson
+ * outbox is spliced in as is.
+ */
+export function* stateParts(state: PersistedState): Generator<string> {
+  const { histories, outbox, ...rest } = state;
+  // rest always holds version, so its JSON is '{…}' with at least one key.
+  yield JSON.stringify(rest).slice(0, -1);
+  yield ',"histories":{';
+  let comma = '';
+  for (const pool of Object.keys(histories)) {
+    const text = historyText(histories[pool]);
+    if (text === undefined) continue;
+    yield `${comma}${JSON.stringify(pool)}:${text}`;
+    comma = ',';
+  }
+  yield '}';
+  const outboxText = outbox instanceof RawJson ? outbox.text : JSON.stringify(outbox);
+  if (outboxText !== undefined) yield `,"outbox":${outboxText}`;
+  yield '}';
+}
+
+/**
+ * JSON text of full history blocks, by block. A history's full blocks are
+ * never modified and are shared by every later history of the pool
+ * (core/analysis/history.ts), so each is serialised once instead of on
+ * every save: a save then formats only each pool's last, partial block
+ * (JSON.stringify of doubles was most of a save). Keyed by the block array
+ * itself, so a block that is gone is forgotten with it.
+ */
+const BLOCK_TEXT = new WeakMap<readonly number[], string>();
+/** Full blocks hold HISTORY_BLOCK points; smaller ones are tails, replaced on the next append. */
+const FULL_BLOCK_POINTS = HISTORY_BLOCK;
+
+/** JSON.stringify(history) for the usual {names, blocks, skip[, weights]} shape, reusing cached block text. */
+function historyText(history: PoolHistory | undefined): string | undefined {
+  const h = history as { names?: unknown; blocks?: unknown; skip?: unknown; weights?: unknown } | undefined;
+  if (typeof h !== 'object' || h === null || !Array.isArray(h.names) || !Array.isArray(h.blocks)) return JSON.stringify(history);
+  const keys = Object.keys(h);
+  // {names, blocks, skip}, plus the remembered weights when the source reports them (capacity-loss.ts).
+  const withWeights = keys.length === 4 && keys[3] === 'weights' && Array.isArray(h.weights);
+  if ((keys.length !== 3 && !withWeights) || keys[0] !== 'names' || keys[1] !== 'blocks' || keys[2] !== 'skip' || typeof h.skip !== 'number') return JSON.stringify(history);
+  const fullLength = FULL_BLOCK_POINTS * (h.names.length + 2);
+  const parts: string[] = [];
+  for (const block of h.blocks as unknown[]) {
+    if (!Array.isArray(block)) return JSON.stringify(history);
+    let text = BLOCK_TEXT.get(block);
+    if (text === undefined) {
+      text = JSON.stringify(block);
+      if (block.length === fullLength) BLOCK_TEXT.set(block, text);
+    }
+    parts.push(text);
+  }
+  const weights = withWeights ? `,"weights":${JSON.stringify(h.weights)}` : '';
+  return `{"names":${JSON.stringify(h.names)},"blocks":[${parts.join(',')}],"skip":${JSON.stringify(h.skip)}${weights}}`;
 }
 
 export interface StateStore {
@@ -87,7 +146,7 @@ export class FileStateStore implements StateStore {
 
   save(state: PersistedState): void {
     try {
-      writeFileAtomic(this.path, stateText(state));
+      writeFileAtomicParts(this.path, stateParts(state));
     } catch (e) {
       throw new SkewwatchError('state', `cannot write state to ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
     }

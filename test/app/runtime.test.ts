@@ -51,3 +51,26 @@ test('reload during an in-flight delivery: the message arrives exactly once', as
     await prom.close();
   }
 });
+
+test('stop writes the state even when the 60 s history bound would skip it (Daemon.flush)', async () => {
+  const prom = await startServer((req, _b, res) => {
+    const q = new URL(req.url!, 'http://x').searchParams.get('query') ?? '';
+    json(res, 200, /weight/.test(q) ? vector([1, 1, 1, 1]) : vector([30, 30, 30, 30]));
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'skewwatch-runtime-flush-'));
+  const config = join(dir, 'c.yaml');
+  writeFileSync(config, `interval: 1s\nlisten: 127.0.0.1:0\nsource: { prometheus: { url: "${prom.url}" } }\n`);
+  const store = new MemoryStateStore();
+  const rt = await startRuntime({ configFile: config, env: {}, log: silentLogger(), store });
+  try {
+    for (let i = 0; i < 100 && store.saves === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(store.saves, 1, 'the first cycle wrote the state');
+  } finally {
+    const before = store.saves;
+    const savedAt = store.saved!.savedAt;
+    await rt.stop(2000);
+    await prom.close();
+    assert.equal(store.saves, before + 1, 'stop wrote it once more');
+    assert.ok(store.saved!.savedAt >= savedAt);
+  }
+});

@@ -160,11 +160,33 @@ export function analyseSnapshot(
   histories: ReadonlyMap<string, PoolHistory>,
   opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
 ): SnapshotAnalysis {
+  const steps = analyseSnapshotInSlices(snapshot, histories, opts, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * analyseSnapshot in slices: the generator yields after every `slice` pools
+ * and returns the same SnapshotAnalysis. A caller on an event loop (the
+ * daemon) resumes it from a macrotask, so /metrics and /healthz are served
+ * between slices instead of waiting for the whole fleet's analysis (~0.25 s
+ * at 10,000 pools on a loaded machine). Pure: no timers here; the inputs
+ * must not change while it is suspended (they are the caller's own).
+ */
+export function* analyseSnapshotInSlices(
+  snapshot: Snapshot,
+  histories: ReadonlyMap<string, PoolHistory>,
+  opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+  slice = 500,
+): Generator<number, SnapshotAnalysis, void> {
   const now = snapshot.at;
   const pools = snapshot.pools;
   const verdicts = new Array<PoolVerdict>(pools.length);
   const next = new Map<string, PoolHistory>();
   for (let i = 0; i < pools.length; i++) {
+    if (i > 0 && i % slice === 0) yield i;
     const sample = pools[i]!;
     const history = usable(histories.get(sample.pool));
     verdicts[i] = analysePool(sample, history, now, opts);

@@ -49,21 +49,33 @@ export interface DecodedPoint {
 }
 
 /**
- * Histories whose structure is known good: built here, or checked once by
- * usable(). Readers then need no per-value checks. A WeakSet rather than a
- * marker property, so histories stay plain data; everything else
- * (JSON-restored, hand-built) is checked on first use.
+ * A history whose structure is known good: built here, or checked once by
+ * usable(). Readers then need no per-value checks. The class is private to
+ * this module, so `instanceof` proves where a history came from; its fields
+ * are the PoolHistory fields and nothing else, so it serialises (state file)
+ * exactly like the plain object it replaces, and anything else (JSON-restored,
+ * hand-built) is checked on first use.
+ *
+ * Why not a WeakSet of checked histories (the earlier design): one add per
+ * pool per cycle was ~6% of a running-state cycle in the profile, plus the
+ * ephemeron work it gives every GC; an `instanceof` costs nothing.
  */
-const CHECKED = new WeakSet<PoolHistory>();
+class TrustedHistory implements PoolHistory {
+  // Declared, not a class field: an absent `weights` must stay absent (no own
+  // property), as in the plain objects this replaces.
+  declare readonly weights?: readonly number[];
+  constructor(readonly names: readonly string[], readonly blocks: readonly (readonly number[])[], readonly skip: number, weights?: readonly number[]) {
+    if (weights !== undefined) (this as { weights?: readonly number[] }).weights = weights;
+  }
+}
 
 let lastUsable: PoolHistory | null = null;
 
-function checked(h: PoolHistory): PoolHistory {
-  CHECKED.add(h);
-  return h;
+function checked(names: readonly string[], blocks: readonly (readonly number[])[], skip: number, weights?: readonly number[]): PoolHistory {
+  return new TrustedHistory(names, blocks, skip, weights);
 }
 
-export const EMPTY_HISTORY: PoolHistory = checked(Object.freeze({ names: Object.freeze([]), blocks: Object.freeze([]), skip: 0 }));
+export const EMPTY_HISTORY: PoolHistory = Object.freeze(checked(Object.freeze([]), Object.freeze([]), 0));
 
 /** Numbers per point. */
 export function strideOf(h: PoolHistory): number {
@@ -83,7 +95,7 @@ export function usable(history: unknown): PoolHistory {
   // forecast, append): remembering the last answer saves WeakSet lookups.
   if (lastUsable !== null && history === lastUsable) return lastUsable;
   if (typeof history !== 'object' || history === null) return EMPTY_HISTORY;
-  if (CHECKED.has(history as PoolHistory)) return (lastUsable = history as PoolHistory);
+  if (history instanceof TrustedHistory) return (lastUsable = history);
   const { names, blocks, skip } = history as { names?: unknown; blocks?: unknown; skip?: unknown };
   if (!Array.isArray(names) || !Array.isArray(blocks) || !Number.isInteger(skip) || (skip as number) < 0) return EMPTY_HISTORY;
   // Columns must be distinct strings, or values could not be attributed.
@@ -120,8 +132,8 @@ export function buildHistory(names: readonly string[], points: readonly DecodedP
     for (const p of points.slice(k, k + HISTORY_BLOCK)) block.push(p.at, p.traffic ? 1 : 0, ...p.util);
     blocks.push(block);
   }
-  const w = weights ? { weights: weights.map((v) => (typeof v === 'number' && v >= 0 && v < Infinity ? v : UNKNOWN)) } : {};
-  return checked({ names: names.slice(), blocks, skip: 0, ...w });
+  const w = weights?.map((v) => (typeof v === 'number' && v >= 0 && v < Infinity ? v : UNKNOWN));
+  return checked(names.slice(), blocks, 0, w);
 }
 
 /** The live points of a usable history, decoded, oldest first. */
@@ -288,7 +300,7 @@ function pointOf(sample: PoolSample, now: number, opts: AnalysisOptions, column:
 function fresh(src: PoolSample['backends'], point: number[]): PoolHistory | null {
   const names = src.map((b) => String(b.backend));
   if (new Set(names).size !== names.length) return null;
-  return checked({ names, blocks: [point], skip: 0 });
+  return checked(names, [point], 0);
 }
 
 /**
@@ -319,8 +331,8 @@ function appendAligned(h: PoolHistory, point: number[], now: number, opts: Analy
   const tail = out[out.length - 1];
   if (total > 0 && tail && tail.length < HISTORY_BLOCK * stride) out[out.length - 1] = tail.concat(point);
   else if (total > 0) out.push(point);
-  else return checked({ names: h.names, blocks: [point], skip: 0 });
-  return checked({ names: h.names, blocks: out, skip });
+  else return checked(h.names, [point], 0);
+  return checked(h.names, out, skip);
 }
 
 /**
@@ -374,14 +386,14 @@ function rememberWeights(next: PoolHistory, prev: PoolHistory, sample: PoolSampl
       out ??= old.slice();
       out[j] = live;
     }
-    return checked({ names, blocks: next.blocks, skip: next.skip, weights: out ?? old });
+    return checked(names, next.blocks, next.skip, out ?? old);
   }
   out = names.map((name, j) => {
     const live = liveOf(j);
     const k = old ? prev.names.indexOf(name) : -1;
     return live >= 0 ? live : k >= 0 ? old![k]! : UNKNOWN;
   });
-  return checked({ names, blocks: next.blocks, skip: next.skip, weights: out });
+  return checked(names, next.blocks, next.skip, out);
 }
 
 function positive(v: unknown): v is number {
