@@ -19,7 +19,7 @@ import { INITIAL_EVALUATOR_STATE } from '../../src/core/alerting/evaluator.js';
 import type { BackendSample, PoolSample, Snapshot } from '../../src/core/types.js';
 import { SkewwatchMetrics } from '../../src/http/metrics.js';
 import type { Source } from '../../src/sources/source.js';
-import { FileStateStore } from '../../src/state/store.js';
+import { FileStateStore, stateParts, STATE_VERSION } from '../../src/state/store.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { FakeClock } from '../../test/fakes/clock.js';
 
@@ -90,6 +90,7 @@ try {
     ['balancer watch (change log, last seen)', () => { (d.balancer as { restoreState(s: unknown): void }).restoreState({}); }],
     ['persist text (written critical)', () => { d.writtenCritical = null; }],
     ['visibility tracker', () => { const v = d.visibility as Record<string, unknown>; v.discovery = null; v.fingerprint = null; }],
+    ['state-file block text cache', () => { [...stateParts({ version: STATE_VERSION, savedAt: 0, evaluator: INITIAL_EVALUATOR_STATE, outbox: null, histories: {} })]; }],
     ['analysis histories', () => { d.histories = new Map(); }],
   ];
   const breakdown: Record<string, number> = {};
