@@ -20,6 +20,7 @@ import { redactText } from '../util/redact.js';
 import { VisibilityTracker } from './visibility.js';
 import { BalancerWatch, type BalancerWatchState } from './balancer-watch.js';
 import { ownedPart } from './shard-filter.js';
+import { CompactVerdicts } from './compact-verdicts.js';
 
 export interface DaemonParts {
   readonly loaded: LoadedConfig;
@@ -75,7 +76,8 @@ export class Daemon {
   private evaluator: EvaluatorState = INITIAL_EVALUATOR_STATE;
   private histories = new Map<string, PoolHistory>();
   private outboxImpl: Outbox;
-  private lastVerdicts: readonly PoolVerdict[] = [];
+  /** For /api/v1/status, packed (compact-verdicts.ts): held between cycles for every pool. */
+  private lastVerdicts: CompactVerdicts = CompactVerdicts.EMPTY;
   private lastSuccessAt: number | null = null;
   private lastErrorKind: string | null = null;
   private configSilences: readonly Silence[];
@@ -208,7 +210,7 @@ export class Daemon {
       verdicts = observed.verdicts;
       changeEvents = observed.notifications;
       this.histories = result.histories;
-      this.lastVerdicts = verdicts;
+      this.lastVerdicts = CompactVerdicts.of(verdicts);
       this.lastSuccessAt = now;
       this.visibility.observe(snapshot);
       metrics.signalsMissing.set(this.visibility.missing.length);
@@ -359,7 +361,7 @@ export class Daemon {
         missingSignals: this.visibility.missing,
         stateSaveError: this.saveError,
       },
-      pools: this.lastVerdicts.map((v) => ({
+      pools: [...this.lastVerdicts].map((v) => ({
         pool: v.pool,
         labels: v.labels,
         severity: v.severity,

@@ -65,7 +65,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   applyLevel(loaded.config.log_level);
   for (const w of loaded.warnings) log.warn(w);
   const build = buildInfo(opts.env);
-  const metrics = new SkewwatchMetrics({ defaultMetrics: true, ...build, backendsPerPool: loaded.config.metrics_backends_per_pool });
+  const metrics = new SkewwatchMetrics({ defaultMetrics: true, ...build, backendsPerPool: loaded.config.metrics_backends_per_pool, backendsMax: loaded.config.metrics_backends_max });
   // Everything that can fail is built before anything starts: a config that
   // validates but cannot be built (a missing CA file) stops here, with nothing
   // left running.

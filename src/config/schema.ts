@@ -226,6 +226,8 @@ export const configSchema = z.strictObject({
   shard: z.string().refine((v) => parseShard(v) !== null, 'expected i/n with 0 <= i < n, e.g. 0/2').optional(),
   /** Per-backend self-metric series per pool: the top K by share plus every flagged backend (read at start). */
   metrics_backends_per_pool: z.number().int().min(0).default(5),
+  /** Per-backend self-metric series across the fleet: flagged backends first, then the pools' top backends in rounds (read at start). */
+  metrics_backends_max: z.number().int().min(0).default(10_000),
   declared: declared.prefault({}),
   remediate: remediate.prefault({}),
   links: z

@@ -41,9 +41,12 @@ export class SkewwatchMetrics {
 
   /** Per-backend series per pool beyond the flagged ones (see backendsWithSeries). */
   readonly backendsPerPool: number;
+  /** Backends with per-backend series across the whole fleet (see fleetBackendSeries). */
+  readonly backendsMax: number;
 
-  constructor(opts: { defaultMetrics?: boolean; version?: string; revision?: string; nodeVersion?: string; backendsPerPool?: number } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; version?: string; revision?: string; nodeVersion?: string; backendsPerPool?: number; backendsMax?: number } = {}) {
     this.backendsPerPool = opts.backendsPerPool ?? DEFAULT_BACKENDS_PER_POOL;
+    this.backendsMax = opts.backendsMax ?? DEFAULT_BACKENDS_MAX;
     const registers = [(this.registry = new Registry())];
     if (opts.defaultMetrics) {
       // Standard names, no prefix: dashboards and restart alerts look for
@@ -100,7 +103,9 @@ export class SkewwatchMetrics {
   recordVerdicts(verdicts: readonly PoolVerdict[]): void {
     for (const m of [this.poolSeverity, this.poolPeakRatio, this.poolCv, this.poolGini, this.poolJain, this.poolMaxDeviation, this.poolPValue, this.poolRate, this.poolSaturation, this.backendShare, this.backendExpected, this.backendUtilisation]) m.reset();
     this.pools.set(verdicts.length);
-    for (const v of verdicts) {
+    const withSeries = fleetBackendSeries(verdicts, this.backendsPerPool, this.backendsMax);
+    for (let i = 0; i < verdicts.length; i++) {
+      const v = verdicts[i]!;
       const pool = { pool: v.pool };
       this.poolSeverity.set(pool, v.severity === 'critical' ? 2 : v.severity === 'warning' ? 1 : 0);
       this.poolPeakRatio.set(pool, v.stats.peakRatio);
@@ -111,7 +116,7 @@ export class SkewwatchMetrics {
       this.poolPValue.set(pool, v.stats.pValue);
       this.poolRate.set(pool, v.totalRate);
       if (v.forecast?.secondsToSaturation != null) this.poolSaturation.set({ pool: v.pool, backend: v.forecast.backend }, v.forecast.secondsToSaturation);
-      for (const b of backendsWithSeries(v, this.backendsPerPool)) {
+      for (const b of withSeries[i]!) {
         const labels = { pool: v.pool, backend: b.backend };
         this.backendShare.set(labels, b.share);
         this.backendExpected.set(labels, b.expectedShare);
@@ -133,6 +138,59 @@ export class SkewwatchMetrics {
 /** Default of `metrics_backends_per_pool`. */
 export const DEFAULT_BACKENDS_PER_POOL = 5;
 
+/** Default of `metrics_backends_max`: 30,000 per-backend series (3 per backend) across the fleet. */
+export const DEFAULT_BACKENDS_MAX = 10_000;
+
+/**
+ * The backends of each verdict that get per-backend series, under a global
+ * cap of `max` backends (prom-client keeps one labels entry per series: at
+ * 10,000 pools the per-pool cap alone meant 50,000 backends and ~20 MiB of
+ * live heap, and a 17 MiB /metrics). Each pool's candidates are
+ * backendsWithSeries(v, k); when they add up to more than `max`, flagged
+ * backends go first (pool order), then the remaining budget is dealt out in
+ * rounds: every pool's largest-share candidate, then every pool's second,
+ * and so on, so a pool keeps its hottest backends before another pool
+ * gets its fifth. Under the cap this is exactly backendsWithSeries.
+ */
+export function fleetBackendSeries(verdicts: readonly PoolVerdict[], k: number, max: number): PoolVerdict['backends'][] {
+  const candidates = verdicts.map((v) => backendsWithSeries(v, k));
+  const total = candidates.reduce((n, c) => n + c.length, 0);
+  if (total <= max) return candidates;
+  const flaggedOf = candidates.map((c, i) => {
+    const flagged = flaggedNames(verdicts[i]!);
+    return c.filter((b) => flagged.has(b.backend));
+  });
+  const rankedOf = candidates.map((c, i) => c.filter((b) => !flaggedOf[i]!.includes(b)).sort((a, b) => b.share - a.share));
+  let budget = max;
+  const kept = candidates.map(() => new Set<PoolVerdict['backends'][number]>());
+  for (let i = 0; i < verdicts.length && budget > 0; i++) {
+    for (const b of flaggedOf[i]!) {
+      if (budget === 0) break;
+      kept[i]!.add(b);
+      budget--;
+    }
+  }
+  for (let round = 0; budget > 0; round++) {
+    let any = false;
+    for (let i = 0; i < verdicts.length && budget > 0; i++) {
+      const b = rankedOf[i]![round];
+      if (b === undefined) continue;
+      any = true;
+      kept[i]!.add(b);
+      budget--;
+    }
+    if (!any) break;
+  }
+  // In the pool's own order, as backendsWithSeries gives them.
+  return candidates.map((c, i) => c.filter((b) => kept[i]!.has(b)));
+}
+
+function flaggedNames(v: PoolVerdict): Set<string> {
+  const flagged = new Set<string>([...v.hot, ...v.starved, ...v.unavailable]);
+  if (v.forecast?.backend) flagged.add(v.forecast.backend);
+  return flagged;
+}
+
 /**
  * The backends of a pool that get per-backend series: every flagged one (hot,
  * starved, unavailable, the forecast's) plus the top `k` by observed share.
@@ -141,8 +199,7 @@ export const DEFAULT_BACKENDS_PER_POOL = 5;
  */
 export function backendsWithSeries(v: PoolVerdict, k: number): PoolVerdict['backends'] {
   if (v.backends.length <= k) return v.backends;
-  const flagged = new Set<string>([...v.hot, ...v.starved, ...v.unavailable]);
-  if (v.forecast?.backend) flagged.add(v.forecast.backend);
+  const flagged = flaggedNames(v);
   const top = new Set([...v.backends].sort((a, b) => b.share - a.share).slice(0, k).map((b) => b.backend));
   return v.backends.filter((b) => flagged.has(b.backend) || top.has(b.backend));
 }

@@ -47,19 +47,22 @@ export function stateText(state: PersistedState): string {
  * `state` (keys in another order: histories and outbox last); a RawJson
  * outbox is spliced in as is.
  */
-export function* stateParts(state: PersistedState): Generator<string> {
+export function* stateParts(state: PersistedState, blockTextBudget = BLOCK_TEXT_BUDGET): Generator<string> {
   const { histories, outbox, ...rest } = state;
+  const pass = new BlockTextPass(blockTextBudget);
   // rest always holds version, so its JSON is '{…}' with at least one key.
   yield JSON.stringify(rest).slice(0, -1);
   yield ',"histories":{';
   let comma = '';
   for (const pool of Object.keys(histories)) {
-    const text = historyText(histories[pool]);
+    const text = historyText(histories[pool], pass);
     if (text === undefined) continue;
     yield `${comma}${JSON.stringify(pool)}:${text}`;
     comma = ',';
   }
   yield '}';
+  // Every history was written: the blocks of this save are the cache now.
+  blockText = pass.next;
   const outboxText = outbox instanceof RawJson ? outbox.text : JSON.stringify(outbox);
   if (outboxText !== undefined) yield `,"outbox":${outboxText}`;
   yield '}';
@@ -71,14 +74,44 @@ export function* stateParts(state: PersistedState): Generator<string> {
  * (core/analysis/history.ts), so each is serialised once instead of on
  * every save: a save then formats only each pool's last, partial block
  * (JSON.stringify of doubles was most of a save). Keyed by the block array
- * itself, so a block that is gone is forgotten with it.
+ * itself. Bounded: each complete save keeps only the blocks it wrote
+ * (aged-out blocks are forgotten with the save after them), and at most
+ * BLOCK_TEXT_BUDGET characters of them. Unbounded, the cache grew to the
+ * whole histories' text: ~1.6 KB per block, ~80 MiB of live heap at 100,000
+ * backends with a full 600 s history at a 15 s interval; past the budget,
+ * the other blocks are formatted on every save (~20 ms per 1,000 blocks).
  */
-const BLOCK_TEXT = new WeakMap<readonly number[], string>();
+let blockText = new Map<readonly number[], string>();
+/** Characters of cached block text kept (16 MiB: ~10,000 blocks, every block of a ~20,000-backend fleet). */
+export const BLOCK_TEXT_BUDGET = 16 * 1024 * 1024;
 /** Full blocks hold HISTORY_BLOCK points; smaller ones are tails, replaced on the next append. */
 const FULL_BLOCK_POINTS = HISTORY_BLOCK;
 
+/** Characters of block text cached now (tests check the bound). */
+export function cachedBlockTextChars(): number {
+  let n = 0;
+  for (const text of blockText.values()) n += text.length;
+  return n;
+}
+
+/** The cache a save fills: what it reused or formatted, within the budget; it replaces the old one when the save completes. */
+class BlockTextPass {
+  readonly next = new Map<readonly number[], string>();
+  private chars = 0;
+  constructor(private readonly budget: number) {}
+
+  text(block: readonly number[], full: boolean): string {
+    const text = blockText.get(block) ?? JSON.stringify(block);
+    if (full && !this.next.has(block) && this.chars + text.length <= this.budget) {
+      this.next.set(block, text);
+      this.chars += text.length;
+    }
+    return text;
+  }
+}
+
 /** JSON.stringify(history) for the usual {names, blocks, skip[, weights]} shape, reusing cached block text. */
-function historyText(history: PoolHistory | undefined): string | undefined {
+function historyText(history: PoolHistory | undefined, pass: BlockTextPass): string | undefined {
   const h = history as { names?: unknown; blocks?: unknown; skip?: unknown; weights?: unknown } | undefined;
   if (typeof h !== 'object' || h === null || !Array.isArray(h.names) || !Array.isArray(h.blocks)) return JSON.stringify(history);
   const keys = Object.keys(h);
@@ -89,12 +122,7 @@ function historyText(history: PoolHistory | undefined): string | undefined {
   const parts: string[] = [];
   for (const block of h.blocks as unknown[]) {
     if (!Array.isArray(block)) return JSON.stringify(history);
-    let text = BLOCK_TEXT.get(block);
-    if (text === undefined) {
-      text = JSON.stringify(block);
-      if (block.length === fullLength) BLOCK_TEXT.set(block, text);
-    }
-    parts.push(text);
+    parts.push(pass.text(block as number[], block.length === fullLength));
   }
   const weights = withWeights ? `,"weights":${JSON.stringify(h.weights)}` : '';
   return `{"names":${JSON.stringify(h.names)},"blocks":[${parts.join(',')}],"skip":${JSON.stringify(h.skip)}${weights}}`;
