@@ -41,7 +41,10 @@
 //                  and an observed rise ≥ MIN_RISE since the step settled,
 //                  of the hottest survivor and of the survivors' median past
 //                  the projection k·u_b (a flat survivor's noise fits slopes
-//                  either way; a rise they have not made is not evidence).
+//                  either way; a rise they have not made is not evidence),
+//                  and only when a departed server was taken out (MAINT or
+//                  DRAIN): servers that went DOWN or vanished are judged at
+//                  the step alone (one server of a pair down is benign).
 // Without CPU on the survivors nothing is judged here (strain.ts covers the
 // balancer's own evidence). Once the baseline has left the history
 // (historySeconds), a step the source dates (stateAgeSeconds ≤
@@ -199,7 +202,7 @@ function judgeStep(
   const trend = settledTrend(points, hot, utilNow(hot), now, now - (age - window) * 1000, opts);
   if (lostShare >= MOST_LOST && projected >= MIN_PROJECTED) return { ...base, ...trend, why: 'most-capacity' };
   // The survivors as a whole must have climbed past what the step alone explains (one survivor's noise is not a trend).
-  if (trend.saturating && medianNow - projected >= MIN_RISE) return { ...base, ...trend, why: 'saturating' };
+  if (trend.saturating && medianNow - projected >= MIN_RISE && takenOut(p, base.departed, index)) return { ...base, ...trend, why: 'saturating' };
   return null;
 }
 
@@ -245,7 +248,7 @@ function judgeDated(
   const trend = settledTrend(points, hot, utilNow(hot), now, points[0]!.at, opts);
   if (lostShare >= MOST_LOST && medianNow >= MIN_PROJECTED) return { ...base, ...trend, why: 'most-capacity' };
   // Long after the step a survivor's climb is as much the load's as the loss's: only a saturated one is judged.
-  if (trend.saturating && base.current >= opts.saturationThreshold) return { ...base, ...trend, why: 'saturating' };
+  if (trend.saturating && base.current >= opts.saturationThreshold && takenOut(p, base.departed, index)) return { ...base, ...trend, why: 'saturating' };
   return null;
 }
 
@@ -263,6 +266,22 @@ function stepAge(p: PreparedPool, departed: readonly string[], index: Map<string
     if (a >= seen && a <= baselineAge && a > age) age = a;
   }
   return age >= 0 ? age : Math.max(0, seen);
+}
+
+/**
+ * Whether someone took capacity out: a departed server in MAINT or DRAIN (an
+ * operator's or an API's act), not only servers that failed their checks or
+ * vanished. Below MOST_LOST only such a step is judged on the forecast: one
+ * server of a pair or a trio going DOWN, or a pod leaving, is the redundancy
+ * doing its job (the benchmark's recovery, backup and one-down families);
+ * its survivors' windowed CPU climbing towards the new level forecast
+ * saturation that never came in 6 of 100 recovery runs.
+ */
+function takenOut(p: PreparedPool, departed: readonly string[], index: Map<string, number>): boolean {
+  return departed.some((n) => {
+    const i = index.get(n);
+    return i !== undefined && p.sample.backends[i]!.health === 'maint';
+  });
 }
 
 function howLeft(p: PreparedPool, departed: readonly string[], index: Map<string, number>): string {

@@ -134,6 +134,16 @@ test('the big server drained, survivors climbing: critical capacity-loss + satur
   assert.match(hit.v.explanation, /^s1 went MAINT\/DRAIN .*: 50% of be_app's in-service capacity left while its traffic stayed; the 4 left \(s2, s3, s4 \+1 more\) carry 2× their earlier load, s\d at CPU 0\.\d\d .*and rising, saturates in ~\d+ (s|min): return it to service or add capacity$/);
 });
 
+test('the same half of the capacity lost to a failed health check (DOWN), survivors climbing: judged at the step only, no forecast page', () => {
+  // One server failing its checks is the redundancy doing its job (the bench's
+  // recovery and one-down families): the forecast case is for capacity taken out.
+  const rows = run({ ...WRONG_DRAIN, how: 'down' }, 1500, 1200);
+  assert.ok(rows.every((x) => !lossOf(x.v)), firstLoss(rows)?.v.explanation);
+  // Most of the pool DOWN at once still pages at the step.
+  const most = run({ ...MOST_MAINT, how: 'down' }, 1500, 1200);
+  assert.ok(firstLoss(most), 'three of four DOWN under load: no capacity-loss verdict');
+});
+
 test('the drained server\'s weight is remembered (it reports 0 in DRAIN): equal weights would call it 20% and miss', () => {
   const rows = run(WRONG_DRAIN, 1400, 1200);
   const hit = firstLoss(rows);
