@@ -8,26 +8,15 @@
 // Run: node --import tsx --test test/e2e/audit-haproxy.test.ts
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Writable } from 'node:stream';
+import { captureIo } from '../fakes/cli-io.js';
 import { makeTempDir, requireBinaries, socketPathFor, startBackend, startHaproxy, waitFor, type BackendHandle, type HaproxyHandle } from './harness/index.js';
 import { main } from '../../src/cli.js';
 import { setWeight } from '../../src/remediate/haproxy-runtime.js';
 
 const skip = requireBinaries(['haproxy']);
 
-function io() {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      out: new Writable({ write(c, _e, cb) { out += String(c); cb(); } }),
-      err: new Writable({ write(c, _e, cb) { err += String(c); cb(); } }),
-      env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin` },
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+/** The command's io, with haproxy on PATH (Debian puts it in /usr/sbin). */
+const io = () => captureIo({ PATH: `${process.env.PATH ?? ''}:/usr/sbin` });
 
 interface Report {
   findings: { ruleId: string; message: string }[];
