@@ -16,6 +16,7 @@
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { Daemon } from '../../dist/app/daemon.js';
 import { buildParts } from '../../dist/app/runtime.js';
 import { loadConfig } from '../../dist/config/load.js';
@@ -78,7 +79,11 @@ let pools = 0;
 let backends = 0;
 let verdictsBad = 0;
 await control('mode?m=record');
-for (let i = 0; i < cycles; i++) {
+// Each cycle's report (snapshot and verdicts, ~80 MiB at 100,000 backends)
+// is dropped inside a function: a report kept in a variable of this
+// top-level-await module stays on its stack and would be counted as the
+// daemon's live heap (the daemon itself keeps neither).
+async function recordedCycle(i) {
   await control('timings');
   const r = await daemon.cycle(Date.now());
   if (!r.ok) {
@@ -94,12 +99,13 @@ for (let i = 0; i < cycles; i++) {
   backends = r.snapshot.pools.reduce((n, p) => n + p.backends.length, 0);
   verdictsBad = r.verdicts.filter((v) => v.severity !== 'ok').length;
 }
+for (let i = 0; i < cycles; i++) await recordedCycle(i);
 await control('mode?m=replay');
 const recorded = { ...phase };
 for (const k of Object.keys(phase)) phase[k] = [];
 const ownMs = [];
 const ownCpuMs = [];
-for (let i = 0; i < cycles; i++) {
+async function replayedCycle() {
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   const r = await daemon.cycle(Date.now());
@@ -109,19 +115,43 @@ for (let i = 0; i < cycles; i++) {
   ownMs.push(wall);
   ownCpuMs.push((used.user + used.system) / 1000);
 }
+// SCALE_ALLOC_PROFILE=file: V8's sampling heap profiler over the replayed
+// cycles, counting objects already collected too: where a cycle allocates
+// (garbage included), by function (bench/scale/alloc-summary.mjs).
+const allocProfile = process.env.SCALE_ALLOC_PROFILE;
+let session;
+if (allocProfile) {
+  const { Session } = await import('node:inspector');
+  session = new Session();
+  session.connect();
+  const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  session.postAsync = post;
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+for (let i = 0; i < cycles; i++) await replayedCycle();
+if (session) {
+  const { profile } = await session.postAsync('HeapProfiler.stopSampling');
+  writeFileSync(allocProfile, JSON.stringify(profile));
+  session.disconnect();
+}
 // One more replayed cycle, not timed, with forced GCs (--expose-gc): the
 // live heap before it, while the collected snapshot is held, and after it.
 // The difference between these and rssMiB is garbage V8 let accumulate.
 const live = {};
 const liveHeap = () => { globalThis.gc?.(); globalThis.gc?.(); return MiB(process.memoryUsage().heapUsed); };
 live.beforeCycleMiB = liveHeap();
+// SCALE_HEAPSNAPSHOT=prefix: V8 heap snapshots at those two points, to attribute the live heap (bench/scale/heap-summary.mjs).
+const heapSnapshot = (name) => { if (process.env.SCALE_HEAPSNAPSHOT) writeHeapSnapshot(`${process.env.SCALE_HEAPSNAPSHOT}-${name}.heapsnapshot`); };
+heapSnapshot('before');
 parts.source.collect = async (...args) => {
   const snap = await collect(...args);
   live.withSnapshotMiB = liveHeap();
+  heapSnapshot('snapshot');
   return snap;
 };
-await daemon.cycle(Date.now());
+await (async () => { await daemon.cycle(Date.now()); })();
 live.afterCycleMiB = liveHeap();
+heapSnapshot('after');
 const metricsText = await metrics.registry.metrics();
 const round = (x) => Math.round(x);
 const q = median(queryMs);

@@ -7,7 +7,13 @@
 // a cycle against it costs skewwatch's own work only (plus loopback transfer).
 // Control: GET /__bench/mode?m=record|replay, GET /__bench/timings (and reset),
 // GET /__bench/headers (the request headers seen last, for header checks).
+// SCALE_SAVE_DIR=dir: also write every recorded answer there (one file per
+// query, for bench/scale/offline.mjs: skewwatch's own cost on the recorded
+// answers without loading a database again).
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
+import { join } from 'node:path';
 
 const [portText, upstream] = process.argv.slice(2);
 const up = new URL(upstream);
@@ -15,6 +21,13 @@ let mode = 'record';
 const store = new Map();
 let timings = [];
 let lastHeaders = {};
+const loaded = process.env.SCALE_LOAD_DIR;
+if (loaded) {
+  for (const f of readdirSync(loaded).filter((n) => n.endsWith('.answer'))) {
+    const meta = JSON.parse(readFileSync(join(loaded, `${f}.json`), 'utf8'));
+    store.set(meta.key, { status: meta.status, headers: meta.headers, queryMs: meta.queryMs, body: readFileSync(join(loaded, f)) });
+  }
+}
 
 function key(url) {
   const u = new URL(url, 'http://x');
@@ -37,8 +50,10 @@ createServer((req, res) => {
     const reqBody = Buffer.concat(chunks);
     lastHeaders = req.headers;
     const k = key(req.url) + (reqBody.length ? `#${reqBody}` : '');
-    if (mode === 'replay' && store.has(k)) {
+    if ((mode === 'replay' || loaded) && store.has(k)) {
       const s = store.get(k);
+      // Offline: the recorded database time stands in for the query time.
+      if (mode === 'record') timings.push({ path: k.slice(0, 120), startMs: performance.now(), endMs: performance.now() + s.queryMs, bytes: s.body.length, status: s.status });
       res.writeHead(s.status, s.headers);
       return res.end(s.body);
     }
@@ -53,6 +68,12 @@ createServer((req, res) => {
         timings.push({ path: key(req.url).slice(0, 120), startMs: started, endMs: ended, bytes: body.length, status: upRes.statusCode });
         const h = { 'content-type': upRes.headers['content-type'] ?? 'application/json', 'content-length': body.length, ...(upRes.headers['content-encoding'] ? { 'content-encoding': upRes.headers['content-encoding'] } : {}) };
         store.set(k, { status: upRes.statusCode, body, headers: h });
+        if (process.env.SCALE_SAVE_DIR) {
+          mkdirSync(process.env.SCALE_SAVE_DIR, { recursive: true });
+          const name = join(process.env.SCALE_SAVE_DIR, `${createHash('sha256').update(k).digest('hex').slice(0, 16)}.answer`);
+          writeFileSync(`${name}.json`, JSON.stringify({ key: k, status: upRes.statusCode, headers: h, queryMs: ended - started }));
+          writeFileSync(name, body);
+        }
         res.writeHead(upRes.statusCode, h);
         res.end(body);
       });

@@ -55,9 +55,15 @@ export class CompactVerdicts {
 }
 
 function hasOwnShape(b: BackendStat): boolean {
-  const keys = Object.keys(b);
-  if (keys.length !== KEYS.length) return false;
-  for (let i = 0; i < KEYS.length; i++) if (keys[i] !== KEYS[i]) return false;
+  // for-in walks the own keys in order without building an array (Object.keys
+  // made one 11-element array per backend per cycle); a plain object has no
+  // inherited enumerable keys, and any other object fails the order check.
+  let i = 0;
+  for (const key in b) {
+    if (key !== KEYS[i]) return false;
+    i++;
+  }
+  if (i !== KEYS.length || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const numberOrNull = (x: unknown) => x === null || typeof x === 'number';
   return typeof b.backend === 'string' && HEALTH.includes(b.health) && OUTLIER.includes(b.outlier)
     && numberOrNull(b.weight) && numberOrNull(b.utilisation) && numberOrNull(b.queue)

@@ -148,25 +148,19 @@ export class SnapshotAssembler {
   }
 
   /** The (pool, backend) keys of a signal's series, to count joins against. */
-  keys(samples: SampleTable | readonly VectorSample[]): Set<string> {
+  keys(samples: SampleTable | readonly VectorSample[]): LabelTuples {
     const t = this.table(samples);
-    const out = new Set<string>();
-    for (let r = 0; r < t.size; r++) out.add(this.key(t, r));
+    const out = new LabelTuples(t.labelNames.length);
+    for (let r = 0; r < t.size; r++) out.add(t, r);
     return out;
   }
 
   /** How many of `samples` land on a (pool, backend) that the rate query also returned. */
-  joinedCount(samples: SampleTable | readonly VectorSample[], rateKeys: ReadonlySet<string>): number {
+  joinedCount(samples: SampleTable | readonly VectorSample[], rateKeys: LabelTuples): number {
     const t = this.table(samples);
     let n = 0;
-    for (let r = 0; r < t.size; r++) if (rateKeys.has(this.key(t, r))) n++;
+    for (let r = 0; r < t.size; r++) if (rateKeys.has(t, r)) n++;
     return n;
-  }
-
-  private key(t: SampleTable, row: number): string {
-    let k = '';
-    for (let j = 0; j < t.labelNames.length; j++) k += `${j > 0 ? '\u0000' : ''}${t.labelAt(row, j) ?? ''}`;
-    return k;
   }
 
   private table(samples: SampleTable | readonly VectorSample[]): SampleTable {
@@ -221,26 +215,61 @@ export class SnapshotAssembler {
       // A backend that the balancer lists (weight/health) but that has no
       // rate series is receiving nothing: rate 0, which is a starved backend.
       const rate = b.rate ?? 0;
-      backends.push({
+      // Optional fields assigned one by one, in this order (the order JSON
+      // shows them in): `...(cond ? { k: v } : {})` made one short-lived
+      // object per field per backend, ~70 MiB of garbage per cycle at
+      // 100,000 backends (the largest allocation of a cycle).
+      const out: { -readonly [K in keyof BackendSample]: BackendSample[K] } = {
         backend,
         rate,
         count: Number.isFinite(rate) && rate > 0 ? rate * windowSeconds : 0,
         health: toHealth(b.health),
-        ...(b.weight !== undefined ? { weight: b.weight } : {}),
-        ...(b.cpu !== undefined ? { cpu: b.cpu } : {}),
-        ...(b.cpuCapacity !== undefined ? { cpuCapacity: b.cpuCapacity } : {}),
-        ...(b.queue !== undefined ? { queue: b.queue } : {}),
-        ...(b.errors !== undefined ? { errorRate: b.errors } : {}),
-        ...(finite(b.backup) ? { backup: b.backup > 0 } : {}),
-        ...(finite(b.stateAge) && b.stateAge >= 0 ? { stateAgeSeconds: b.stateAge } : {}),
-        ...(finite(b.responseTime) && b.responseTime >= 0 ? { responseTime: b.responseTime } : {}),
-        ...(finite(b.sessions) && b.sessions >= 0 ? { sessions: b.sessions } : {}),
-        // 0 or NaN is "no limit" (HAProxy without maxconn), not a limit of 0.
-        ...(finite(b.sessionLimit) && b.sessionLimit > 0 ? { sessionLimit: b.sessionLimit } : {}),
-      });
+      };
+      if (b.weight !== undefined) out.weight = b.weight;
+      if (b.cpu !== undefined) out.cpu = b.cpu;
+      if (b.cpuCapacity !== undefined) out.cpuCapacity = b.cpuCapacity;
+      if (b.queue !== undefined) out.queue = b.queue;
+      if (b.errors !== undefined) out.errorRate = b.errors;
+      if (finite(b.backup)) out.backup = b.backup > 0;
+      if (finite(b.stateAge) && b.stateAge >= 0) out.stateAgeSeconds = b.stateAge;
+      if (finite(b.responseTime) && b.responseTime >= 0) out.responseTime = b.responseTime;
+      if (finite(b.sessions) && b.sessions >= 0) out.sessions = b.sessions;
+      // 0 or NaN is "no limit" (HAProxy without maxconn), not a limit of 0.
+      if (finite(b.sessionLimit) && b.sessionLimit > 0) out.sessionLimit = b.sessionLimit;
+      backends.push(out);
     }
     backends.sort((a, b) => (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
     return { pool: acc.pool, labels: acc.labels, backends, windowSeconds };
+  }
+}
+
+/**
+ * The label tuples (pool labels..., backend) of a table's rows, as nested
+ * maps of the label strings (an absent label counts as ''), so a join check
+ * builds no key string per row: at 100,000 backends a joined key per row
+ * of each of 11 answers was ~35 MiB of garbage per cycle.
+ */
+export class LabelTuples {
+  private readonly root = new Map<string, unknown>();
+  constructor(private readonly width: number) {}
+
+  add(t: SampleTable, row: number): void {
+    let level: Map<string, unknown> = this.root;
+    for (let j = 0; j < this.width - 1; j++) {
+      const v = t.labelAt(row, j) ?? '';
+      let next = level.get(v) as Map<string, unknown> | Set<string> | undefined;
+      if (!next) level.set(v, (next = j === this.width - 2 ? new Set<string>() : new Map<string, unknown>()));
+      level = next as Map<string, unknown>;
+    }
+    if (this.width === 1) this.root.set(t.labelAt(row, 0) ?? '', true);
+    else (level as unknown as Set<string>).add(t.labelAt(row, this.width - 1) ?? '');
+  }
+
+  has(t: SampleTable, row: number): boolean {
+    if (this.width === 1) return this.root.has(t.labelAt(row, 0) ?? '');
+    let level: Map<string, unknown> | undefined = this.root;
+    for (let j = 0; j < this.width - 1 && level; j++) level = level.get(t.labelAt(row, j) ?? '') as Map<string, unknown> | undefined;
+    return level !== undefined && (level as unknown as Set<string>).has(t.labelAt(row, this.width - 1) ?? '');
   }
 }
 

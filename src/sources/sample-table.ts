@@ -13,27 +13,43 @@ export interface SampleTable {
   valueAt(row: number): number;
 }
 
+/** Rows per chunk: a chunk is filled in place and never copied. */
+const CHUNK_ROWS = 4096;
+
 export class CompactVector implements SampleTable, SeriesSink {
-  private readonly labels: Array<string | undefined> = [];
-  private readonly values: number[] = [];
+  // Fixed-size chunks instead of arrays grown by push: a growing array
+  // copies its backing store each time it grows (~1.5x), which made about
+  // 40 MiB of garbage per cycle at 100,000 series x 11 answers. Values in
+  // Float64Array chunks (no boxed numbers), labels in preallocated arrays.
+  private readonly labelChunks: Array<Array<string | undefined>> = [];
+  private readonly valueChunks: Float64Array[] = [];
+  private rows = 0;
 
   constructor(readonly labelNames: readonly string[]) {}
 
   get size(): number {
-    return this.values.length;
+    return this.rows;
   }
 
   labelAt(row: number, label: number): string | undefined {
-    return this.labels[row * this.labelNames.length + label];
+    return this.labelChunks[(row / CHUNK_ROWS) | 0]![(row % CHUNK_ROWS) * this.labelNames.length + label];
   }
 
   valueAt(row: number): number {
-    return this.values[row]!;
+    return this.valueChunks[(row / CHUNK_ROWS) | 0]![row % CHUNK_ROWS]!;
   }
 
   add(labels: ReadonlyArray<string | undefined>, value: number): void {
-    for (let i = 0; i < this.labelNames.length; i++) this.labels.push(labels[i]);
-    this.values.push(value);
+    const width = this.labelNames.length;
+    const at = this.rows % CHUNK_ROWS;
+    if (at === 0) {
+      this.labelChunks.push(new Array<string | undefined>(CHUNK_ROWS * width).fill(undefined));
+      this.valueChunks.push(new Float64Array(CHUNK_ROWS));
+    }
+    const chunk = this.labelChunks[this.labelChunks.length - 1]!;
+    for (let i = 0; i < width; i++) chunk[at * width + i] = labels[i];
+    this.valueChunks[this.valueChunks.length - 1]![at] = value;
+    this.rows++;
   }
 
   /** SeriesSink: the scanner's projected labels, vector samples only. */
