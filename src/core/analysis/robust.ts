@@ -191,7 +191,10 @@ export function theilSen(xs: ArrayLike<number>, ys: ArrayLike<number>, len: numb
   let min = Infinity;
   let max = -Infinity;
   for (let lag = len - 1; lag >= 1 && used < capacity; lag--) {
-    for (let i = 0; i + lag < len && used < capacity; i++, used++) {
+    // The pairs of this lag that fit, counted once (not tested per pair).
+    const count = Math.min(len - lag, capacity - used);
+    used += count;
+    for (let i = 0; i < count; i++) {
       const dx = xs[i + lag]! - xs[i]!;
       if (dx === 0) continue;
       const s = (ys[i + lag]! - ys[i]!) / dx;
