@@ -238,6 +238,17 @@ export function appendHistory(history: PoolHistory, sample: PoolSample, now: num
 }
 
 /**
+ * appendHistory without the running-state shortcut (appendSteady): the
+ * straightforward path, for the tests that prove the shortcut gives the
+ * same history.
+ */
+export function appendHistoryGeneral(history: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
+  const h = usable(history);
+  const next = appendPoint(h, sample, now, opts);
+  return next === h ? h : rememberWeights(next, h, sample);
+}
+
+/**
  * Reused point buffers, one per width (see appendSteady): the point is
  * written here and copied into the new tail block by concat, so the only
  * allocations of a steady append are that block, the block list and the
