@@ -206,6 +206,13 @@ export function theilSen(xs: ArrayLike<number>, ys: ArrayLike<number>, len: numb
   if (m === 0) return null;
   const slope = medianBucketed(slopes, m, min, max);
   const resid = RESID.get(len);
+  for (let i = 0; i < len; i++) resid[i] = ys[i]! - slope * xs[i]!;
+  // Plain quickselect: on ~40 residuals it beats bucketing (which pays off on
+  // the ~200 slopes). Both return the same order statistic; only a zero
+  // median could differ (which of +0 and -0), so that case is left to the
+  // bucketed path as before.
+  const intercept = medianInPlace(resid, len);
+  if (intercept !== 0) return { slope, intercept };
   min = Infinity;
   max = -Infinity;
   for (let i = 0; i < len; i++) {
