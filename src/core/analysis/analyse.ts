@@ -16,7 +16,8 @@ import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
 import { analyseStrain, withStrain } from './strain.js'; // strain hook (strain.ts)
-import { appendHistory, EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
+import { EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
+import { appendHistory } from './history-append.js';
 import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
 import { withCapacityLoss } from './capacity-loss-verdict.js';
 
@@ -24,7 +25,8 @@ const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, 
 const { M_HOT, M_STARVED } = MARKS;
 
 export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
-export { appendHistory, EMPTY_HISTORY } from './history.js';
+export { EMPTY_HISTORY } from './history.js';
+export { appendHistory } from './history-append.js';
 
 /**
  * Analyses one pool at `now` (epoch ms). `history` holds earlier points (see
