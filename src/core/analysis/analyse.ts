@@ -16,7 +16,8 @@ import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
 import { decide } from './verdict.js';
 import { analyseStrain, withStrain } from './strain.js'; // strain hook (strain.ts)
-import { appendHistory, EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
+import { EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
+import { appendHistory } from './history-append.js';
 import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
 import { withCapacityLoss } from './capacity-loss-verdict.js';
 
@@ -24,7 +25,8 @@ const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, 
 const { M_HOT, M_STARVED } = MARKS;
 
 export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
-export { appendHistory, EMPTY_HISTORY } from './history.js';
+export { EMPTY_HISTORY } from './history.js';
+export { appendHistory } from './history-append.js';
 
 /**
  * Analyses one pool at `now` (epoch ms). `history` holds earlier points (see
@@ -63,12 +65,23 @@ export function analysePool(
   // Capacity loss (capacity-loss.ts): most of the pool left service, the survivors saturate.
   const loss = analyseCapacityLoss(p, h, now, opts);
   const decision = withCapacityLoss(strained, loss, String(sample.pool), opts);
-  const { backends, hot, starved } = backendStats(p);
-  if (strain.backend >= 0 && !hot.includes(String(sample.backends[strain.backend]!.backend))) hot.push(String(sample.backends[strain.backend]!.backend));
-  if (loss && decision.reasons.includes('capacity-loss') && !hot.includes(loss.hottest)) hot.push(loss.hottest);
+  const rows = backendStats(p);
+  const { backends, starved } = rows;
+  let hot = rows.hot;
+  if (strain.backend >= 0) hot = withName(hot, String(sample.backends[strain.backend]!.backend));
+  if (loss && decision.reasons.includes('capacity-loss')) hot = withName(hot, loss.hottest);
   if (capacity && capacity.overweighted >= 0 && decision.reasons.includes('overweighted')) {
-    const name = String(sample.backends[capacity.overweighted]!.backend);
-    if (!hot.includes(name)) hot.push(name);
+    hot = withName(hot, String(sample.backends[capacity.overweighted]!.backend));
+  }
+  // Two literals rather than a spread of `dataGap`: the spread made every
+  // verdict a slow-path object copy (same keys, same order either way).
+  if (decision.dataGap) {
+    return {
+      pool: sample.pool, labels: sample.labels, at: now, severity: decision.severity, reasons: decision.reasons,
+      explanation: decision.explanation, totalRate: p.totalRate, upCount: p.upCount, unavailable: p.unavailable,
+      missing: p.missing, warming: p.warming, backups: p.backups, unweighted: p.unweighted, hot, starved,
+      dataGap: true, stats: skew.stats, cpu: cpu.stats, forecast, backends,
+    };
   }
   return {
     pool: sample.pool,
@@ -86,7 +99,6 @@ export function analysePool(
     unweighted: p.unweighted,
     hot,
     starved,
-    ...(decision.dataGap ? { dataGap: true } : {}),
     stats: skew.stats,
     cpu: cpu.stats,
     forecast,
@@ -109,20 +121,31 @@ function startingUp(h: PoolHistory, now: number, windowSeconds: number): boolean
   return !(now - oldest >= STARTUP_SPAN_WINDOWS * windowSeconds * 1000);
 }
 
+/** Shared empty name list (frozen: replaced, never pushed to); most pools have no hot or starved backend. */
+const NO_NAMES = Object.freeze([]) as unknown as string[];
+
+/** `names` with `name` added when absent (a new array when `names` is the shared empty one). */
+function withName(names: string[], name: string): string[] {
+  if (names.includes(name)) return names;
+  if (names === NO_NAMES) return [name];
+  names.push(name);
+  return names;
+}
+
 function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]; starved: string[] } {
   const { d, n } = p;
   const src = p.sample.backends;
   const backends = new Array<BackendStat>(n);
-  const hot: string[] = [];
-  const starved: string[] = [];
+  let hot = NO_NAMES;
+  let starved = NO_NAMES;
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
     const b = src[i]!;
     const name = String(b.backend);
     const tested = (d[o + C_FLAGS]! & F_TESTED) !== 0;
     const mark = d[o + C_MARK]!;
     const outlier = mark & M_HOT ? 'hot' : mark & M_STARVED ? 'starved' : null;
-    if (outlier === 'hot') hot.push(name);
-    else if (outlier === 'starved') starved.push(name);
+    if (outlier === 'hot') hot = hot === NO_NAMES ? [name] : (hot.push(name), hot);
+    else if (outlier === 'starved') starved = starved === NO_NAMES ? [name] : (starved.push(name), starved);
     const weight = d[o + C_WEIGHT]!;
     const util = d[o + C_UTIL]!;
     const queue = d[o + C_QUEUE]!;

@@ -107,13 +107,14 @@ export function analyseCapacityLoss(p: PreparedPool, history: PoolHistory, now: 
   const h = usable(history);
   if (h.blocks.length === 0) return null;
   const src = p.sample.backends;
-  const index = new Map<string, number>();
   let anyOut = false;
-  for (let i = 0; i < p.n; i++) {
-    index.set(String(src[i]!.backend), i);
-    if (src[i]!.health !== 'up' && src[i]!.backup !== true) anyOut = true;
-  }
-  // Cheap gate: every backend up and present, nothing left service.
+  for (let i = 0; i < p.n; i++) if (src[i]!.health !== 'up' && src[i]!.backup !== true) anyOut = true;
+  // Cheap gate: every backend up and present, nothing left service. Checked
+  // without building the index when the columns are the sample's backends
+  // in order (the usual case): this runs for every pool every cycle.
+  if (!anyOut && sameColumns(h.names, src)) return null;
+  const index = new Map<string, number>();
+  for (let i = 0; i < p.n; i++) index.set(String(src[i]!.backend), i);
   if (!anyOut && h.names.every((n) => index.has(n))) return null;
 
   const points = historyPoints(h).filter((q) => q.at < now && q.at >= now - opts.historySeconds * 1000);
@@ -139,6 +140,13 @@ export function analyseCapacityLoss(p: PreparedPool, history: PoolHistory, now: 
     return judgeStep(p, h, points, inAtB, b, points[baseline + 1]?.at ?? now, now, opts, index);
   }
   return judgeDated(p, h, points, now, opts, memory, index);
+}
+
+/** Whether the history's columns are exactly the sample's backends, in order. */
+function sameColumns(names: readonly string[], src: PreparedPool['sample']['backends']): boolean {
+  if (names.length !== src.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== String(src[i]!.backend)) return false;
+  return true;
 }
 
 interface Weights { readonly of: (j: number) => number }
@@ -304,7 +312,8 @@ function settledTrend(points: readonly DecodedPoint[], column: number, current: 
   xs.push(0);
   ys.push(current);
   if (xs.length < MIN_SETTLED) return { slopePerSecond: 0, secondsToSaturation: null, saturating: false };
-  const fit = theilSen(xs, ys, xs.length, opts.maxTrendPairs);
+  // Typed arrays, as forecast.ts passes: theilSen stays monomorphic (it runs for every pool).
+  const fit = theilSen(Float64Array.from(xs), Float64Array.from(ys), xs.length, opts.maxTrendPairs);
   const slope = fit && Number.isFinite(fit.slope) ? fit.slope : 0;
   const level = fit && Number.isFinite(fit.intercept) && fit.intercept < current ? fit.intercept : current;
   const rise = current - ys[0]!;

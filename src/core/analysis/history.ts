@@ -37,8 +37,8 @@ export const DOWN = -2;
 /** Points per block: copying the last block per append stays small, reading stays contiguous. */
 export const HISTORY_BLOCK = 8;
 /** Offsets inside a point; utilisation of name j is at UTIL + j. */
-const AT = 0;
-const TRAFFIC = 1;
+export const AT = 0;
+export const TRAFFIC = 1;
 export const UTIL = 2;
 
 /** One point, decoded (tests, re-layout); the hot paths read the blocks directly. */
@@ -71,7 +71,8 @@ class TrustedHistory implements PoolHistory {
 
 let lastUsable: PoolHistory | null = null;
 
-function checked(names: readonly string[], blocks: readonly (readonly number[])[], skip: number, weights?: readonly number[]): PoolHistory {
+/** A checked history from parts already known good (history.ts and steady-append.ts only). */
+export function checked(names: readonly string[], blocks: readonly (readonly number[])[], skip: number, weights?: readonly number[]): PoolHistory {
   return new TrustedHistory(names, blocks, skip, weights);
 }
 
@@ -223,13 +224,16 @@ function keptPoints(points: DecodedPoint[], now: number, opts: AnalysisOptions, 
 }
 
 /**
+ * The general path of appendHistory (history-append.ts), which takes a
+ * shortcut in the running state; the tests compare the two.
+ *
  * Appends this sample's per-backend utilisation as a point at `now` (epoch
  * ms). Only up backends with valid CPU are recorded, so the trend never fits
  * a NaN; traffic says whether an up backend had a positive valid rate. A
  * point already at `now` or later is replaced (re-analysing the same instant
  * must not double-count it). The result shares the input's full blocks.
  */
-export function appendHistory(history: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
+export function appendHistoryGeneral(history: PoolHistory, sample: PoolSample, now: number, opts: AnalysisOptions): PoolHistory {
   const h = usable(history);
   const next = appendPoint(h, sample, now, opts);
   return next === h ? h : rememberWeights(next, h, sample);
@@ -396,6 +400,6 @@ function rememberWeights(next: PoolHistory, prev: PoolHistory, sample: PoolSampl
   return checked(names, next.blocks, next.skip, out);
 }
 
-function positive(v: unknown): v is number {
+export function positive(v: unknown): v is number {
   return typeof v === 'number' && v >= MIN_NONZERO && v <= MAX_PLAUSIBLE;
 }

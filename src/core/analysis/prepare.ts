@@ -108,8 +108,9 @@ export function preparePool(sample: PoolSample, opts: AnalysisOptions, history?:
   d.fill(0, 0, n * STRIDE);
   const window = positiveOr(sample.windowSeconds, opts.defaultWindowSeconds);
   const poolHint = positiveOr(sample.cpuCapacityHint, -1);
-  const unavailable: string[] = [];
-  const missing: string[] = [];
+  // Usually empty: the shared frozen list until a name is added (one array less per pool per cycle, kept by the verdict).
+  let unavailable = NO_NAMES;
+  let missing = NO_NAMES;
   let warming = NO_NAMES;
   let backups = NO_NAMES;
   let unweighted = NO_NAMES;
@@ -158,6 +159,7 @@ export function preparePool(sample: PoolSample, opts: AnalysisOptions, history?:
     const weight = nonNegOrMissing(b.weight);
     d[o + C_WEIGHT] = weight;
     if (!up) {
+      if (unavailable === NO_NAMES) unavailable = [];
       unavailable.push(String(b.backend));
       if (rate > 0) unavailableRate += rate;
       continue;
@@ -175,6 +177,7 @@ export function preparePool(sample: PoolSample, opts: AnalysisOptions, history?:
     }
     d[o + C_FLAGS] += F_UP;
     if (rate < 0) {
+      if (missing === NO_NAMES) missing = [];
       missing.push(String(b.backend));
       continue;
     }
