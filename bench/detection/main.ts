@@ -33,14 +33,6 @@ if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be a po
 const familyNames = values.family ? values.family.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
 const all = jobs({ ...(familyNames ? { families: familyNames } : {}), seeds, quick: values.quick });
 
-/**
- * Young-generation size for the workers: a run allocates short-lived
- * per-cycle objects (scrapes, readings, verdicts) at a high rate, and the
- * default 16 MiB semi-space promotes many of them to the old generation
- * before they die. A bench-only setting; the daemon keeps Node's defaults.
- */
-const WORKER_FLAGS = ['--max-semi-space-size=64'];
-
 type ToWorker = { job: number } | { done: true };
 type FromWorker = { ready: true } | { result: RunResult } | { cpuMs: number };
 
@@ -74,7 +66,7 @@ async function parent(): Promise<void> {
   const finishedAt: number[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [...args, '--worker'], {
-      execArgv: [...WORKER_FLAGS, '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const feed = () => child.send((next < queue.length ? { job: queue[next++]! } : { done: true }) satisfies ToWorker);
     child.on('message', (m: FromWorker) => {
