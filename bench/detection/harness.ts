@@ -125,6 +125,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     restartApp: (name) => appCpuBase.set(name, fleet.server(name).appCpuSeconds),
   };
   let failBalancer = false;
+  // Every CPU target looks its server up each cycle: by name, not a scan (1,000 servers).
+  const byName = new Map(fleet.servers.map((x) => [x.name, x]));
   // Every target of a cycle is read at the same fleet second (set before
   // the cycle, with a few ms of midpoint error), so the source's midpoint
   // time is the instant the counters were rendered.
@@ -136,7 +138,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       return { status: 200, blocks };
     }
     const name = path.slice('/cpu/'.length);
-    const s = fleet.servers.find((x) => x.name === name);
+    const s = byName.get(name);
     if (!s || !s.present || !s.alive || ctx.cpuFailOnce.has(name)) {
       ctx.cpuFailOnce.delete(name);
       return { status: 503, blocks: [] };
@@ -227,8 +229,11 @@ function handParsed(source: unknown, answer: (path: string) => Answer, clock: Cl
   if (typeof s.fetchOne !== 'function' || !Array.isArray(s.states)) {
     throw new Error('ScrapeSource no longer has fetchOne/states: update bench/detection/harness.ts (or run with --wire text)');
   }
+  const paths = new Map<string, string>();
   s.fetchOne = async (st: State) => {
-    const a = answer(new URL(st.target.url).pathname);
+    let path = paths.get(st.target.url);
+    if (path === undefined) paths.set(st.target.url, (path = new URL(st.target.url).pathname));
+    const a = answer(path);
     if (a.status !== 200) return new SkewwatchError('source-http', `scrape target ${st.display} answered HTTP ${a.status}`);
     return { families: blocksToFamilies(a.blocks, st.target.role === 'balancer' ? BALANCER_NAMES : CPU_NAMES), at: clock.now() };
   };

@@ -1,6 +1,6 @@
 // Jobs (family x size x seed) and running them in order.
 import { FAMILIES, family, type FamilyDef } from './families/index.js';
-import { runScenario, type RunOptions } from './harness.js';
+import { INTERVAL_SECONDS, runScenario, type RunOptions } from './harness.js';
 import { judge, type RunResult } from './judge.js';
 
 export interface Job {
@@ -29,6 +29,18 @@ export function jobs(sel: Selection): Job[] {
     for (const size of sizes) for (let seed = 1; seed <= sel.seeds; seed++) out.push({ family: f.name, size, seed });
   }
   return out;
+}
+
+/**
+ * Expected CPU cost of a job, in arbitrary units, for scheduling only (the
+ * longest first): daemon cycles x (a fixed part + a part per server),
+ * roughly what the runs measured (about 0.3 ms + 0.07 ms per server per
+ * cycle). A fault run stops 2 min after its first 5xx; its full duration is
+ * the bound used here.
+ */
+export function jobCost(job: Job): number {
+  const sc = family(job.family).build(job.size, job.seed);
+  return (sc.duration / INTERVAL_SECONDS) * (4 + sc.pool.servers.length);
 }
 
 export async function runJob(job: Job, opts: RunOptions = {}): Promise<RunResult> {

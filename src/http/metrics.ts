@@ -57,7 +57,14 @@ export class SkewwatchMetrics {
       // stay available by type in nodejs_active_{handles,requests,resources}.
       for (const name of PROM_CLIENT_MISNAMED) this.registry.removeSingleMetric(name);
     }
-    const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+    const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: () => void) =>
+      new Gauge<L>({ name, help, labelNames, registers, ...(collect ? { collect } : {}) });
+    // The per-pool, per-backend and per-alert series are filled in when
+    // /metrics is read (prom-client calls `collect` first), from what the
+    // last cycle recorded: a cycle no longer hashes every label set of the
+    // fleet, and a daemon nobody scrapes does no such work at all.
+    const verdictSeries = () => this.flushVerdicts();
+    const alertSeries = () => this.flushAlerts();
     const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers });
 
     g('skewwatch_build_info', 'skewwatch build information (version, source revision, Node.js version).', ['version', 'revision', 'nodejs_version'])
@@ -76,19 +83,19 @@ export class SkewwatchMetrics {
     this.lastSuccess = g('skewwatch_last_success_timestamp_seconds', 'Time of the last successful collection.');
     this.blindCycles = g('skewwatch_blind_cycles', 'Consecutive failed collections (0 when the source works).');
     this.pools = g('skewwatch_pools', 'Pools seen in the last successful collection.');
-    this.poolSeverity = g('skewwatch_pool_severity', 'Verdict per pool: 0 ok, 1 warning, 2 critical.', ['pool']);
-    this.poolPeakRatio = g('skewwatch_pool_peak_ratio', 'Hottest backend observed/expected share ratio (1 = as configured).', ['pool']);
-    this.poolCv = g('skewwatch_pool_ratio_cv', 'Coefficient of variation of observed/expected ratios.', ['pool']);
-    this.poolGini = g('skewwatch_pool_gini', 'Gini coefficient of observed/expected ratios (0 = even).', ['pool']);
-    this.poolJain = g('skewwatch_pool_jain_index', "Jain's fairness index of observed/expected ratios (1 = fair).", ['pool']);
-    this.poolMaxDeviation = g('skewwatch_pool_max_deviation_percentage_points', 'Largest share deviation from the expected share.', ['pool']);
-    this.poolPValue = g('skewwatch_pool_skew_p_value', 'G-test p-value of the observed distribution against the expected one.', ['pool']);
-    this.poolRate = g('skewwatch_pool_requests_per_second', 'Requests per second across the pool.', ['pool']);
-    this.poolSaturation = g('skewwatch_pool_seconds_to_saturation', 'Forecast seconds until the hottest backend saturates (absent when not rising).', ['pool', 'backend']);
-    this.backendShare = g('skewwatch_backend_share_ratio', "Observed share of the pool's traffic (0..1).", ['pool', 'backend']);
-    this.backendExpected = g('skewwatch_backend_expected_share_ratio', 'Share the configuration intends (0..1).', ['pool', 'backend']);
-    this.backendUtilisation = g('skewwatch_backend_cpu_utilisation_ratio', 'CPU use / capacity (0..1).', ['pool', 'backend']);
-    this.alerts = g('skewwatch_alerts', 'Tracked alerts by rule and state (pending, firing, resolved).', ['rule', 'state']);
+    this.poolSeverity = g('skewwatch_pool_severity', 'Verdict per pool: 0 ok, 1 warning, 2 critical.', ['pool'], verdictSeries);
+    this.poolPeakRatio = g('skewwatch_pool_peak_ratio', 'Hottest backend observed/expected share ratio (1 = as configured).', ['pool'], verdictSeries);
+    this.poolCv = g('skewwatch_pool_ratio_cv', 'Coefficient of variation of observed/expected ratios.', ['pool'], verdictSeries);
+    this.poolGini = g('skewwatch_pool_gini', 'Gini coefficient of observed/expected ratios (0 = even).', ['pool'], verdictSeries);
+    this.poolJain = g('skewwatch_pool_jain_index', "Jain's fairness index of observed/expected ratios (1 = fair).", ['pool'], verdictSeries);
+    this.poolMaxDeviation = g('skewwatch_pool_max_deviation_percentage_points', 'Largest share deviation from the expected share.', ['pool'], verdictSeries);
+    this.poolPValue = g('skewwatch_pool_skew_p_value', 'G-test p-value of the observed distribution against the expected one.', ['pool'], verdictSeries);
+    this.poolRate = g('skewwatch_pool_requests_per_second', 'Requests per second across the pool.', ['pool'], verdictSeries);
+    this.poolSaturation = g('skewwatch_pool_seconds_to_saturation', 'Forecast seconds until the hottest backend saturates (absent when not rising).', ['pool', 'backend'], verdictSeries);
+    this.backendShare = g('skewwatch_backend_share_ratio', "Observed share of the pool's traffic (0..1).", ['pool', 'backend'], verdictSeries);
+    this.backendExpected = g('skewwatch_backend_expected_share_ratio', 'Share the configuration intends (0..1).', ['pool', 'backend'], verdictSeries);
+    this.backendUtilisation = g('skewwatch_backend_cpu_utilisation_ratio', 'CPU use / capacity (0..1).', ['pool', 'backend'], verdictSeries);
+    this.alerts = g('skewwatch_alerts', 'Tracked alerts by rule and state (pending, firing, resolved).', ['rule', 'state'], alertSeries);
     this.notifications = c('skewwatch_notifications_total', 'Notification delivery attempts by sink and outcome.', ['sink', 'outcome']);
     this.outboxPending = g('skewwatch_outbox_pending', 'Notifications waiting for delivery, by sink.', ['sink']);
     this.stateSaveErrors = c('skewwatch_state_save_errors_total', 'Failed writes of the state file.');
@@ -99,40 +106,91 @@ export class SkewwatchMetrics {
     this.stateSaveFailing = g('skewwatch_state_save_failing', 'Whether the last write of the state file failed (1): alert state lives in memory only until it works again.');
   }
 
-  /** Replaces every per-pool and per-backend series (vanished pools disappear). */
+  /** What the last cycle recorded for the per-pool and per-backend series, until /metrics reads it. */
+  private verdictData: VerdictSeries | null = null;
+  /** Tracked alerts counted by rule and state, until /metrics reads them. */
+  private alertData: { readonly ruleIds: readonly string[]; readonly counts: ReadonlyMap<string, ReadonlyMap<string, number>> } | null = null;
+
+  /**
+   * Replaces every per-pool and per-backend series (vanished pools
+   * disappear). The values are copied out of the verdicts (numbers and the
+   * name strings, not the verdicts: the daemon keeps only packed verdicts
+   * between cycles) and become series when /metrics is read.
+   */
   recordVerdicts(verdicts: readonly PoolVerdict[]): void {
-    for (const m of [this.poolSeverity, this.poolPeakRatio, this.poolCv, this.poolGini, this.poolJain, this.poolMaxDeviation, this.poolPValue, this.poolRate, this.poolSaturation, this.backendShare, this.backendExpected, this.backendUtilisation]) m.reset();
     this.pools.set(verdicts.length);
     const withSeries = fleetBackendSeries(verdicts, this.backendsPerPool, this.backendsMax);
-    for (let i = 0; i < verdicts.length; i++) {
+    const n = verdicts.length;
+    const pool = new Float64Array(n * POOL_FIELDS);
+    const saturation: Array<{ pool: string; backend: string; value: number }> = [];
+    const backends: Array<{ pool: string; backend: string; share: number; expected: number; utilisation: number | null }> = [];
+    for (let i = 0; i < n; i++) {
       const v = verdicts[i]!;
-      const pool = { pool: v.pool };
-      this.poolSeverity.set(pool, v.severity === 'critical' ? 2 : v.severity === 'warning' ? 1 : 0);
-      this.poolPeakRatio.set(pool, v.stats.peakRatio);
-      this.poolCv.set(pool, v.stats.cv);
-      this.poolGini.set(pool, v.stats.gini);
-      this.poolJain.set(pool, v.stats.jain);
-      this.poolMaxDeviation.set(pool, v.stats.maxDeviationPp);
-      this.poolPValue.set(pool, v.stats.pValue);
-      this.poolRate.set(pool, v.totalRate);
-      if (v.forecast?.secondsToSaturation != null) this.poolSaturation.set({ pool: v.pool, backend: v.forecast.backend }, v.forecast.secondsToSaturation);
-      for (const b of withSeries[i]!) {
-        const labels = { pool: v.pool, backend: b.backend };
-        this.backendShare.set(labels, b.share);
-        this.backendExpected.set(labels, b.expectedShare);
-        if (b.utilisation !== null) this.backendUtilisation.set(labels, b.utilisation);
-      }
+      const o = i * POOL_FIELDS;
+      pool[o] = v.severity === 'critical' ? 2 : v.severity === 'warning' ? 1 : 0;
+      pool[o + 1] = v.stats.peakRatio;
+      pool[o + 2] = v.stats.cv;
+      pool[o + 3] = v.stats.gini;
+      pool[o + 4] = v.stats.jain;
+      pool[o + 5] = v.stats.maxDeviationPp;
+      pool[o + 6] = v.stats.pValue;
+      pool[o + 7] = v.totalRate;
+      if (v.forecast?.secondsToSaturation != null) saturation.push({ pool: v.pool, backend: v.forecast.backend, value: v.forecast.secondsToSaturation });
+      for (const b of withSeries[i]!) backends.push({ pool: v.pool, backend: b.backend, share: b.share, expected: b.expectedShare, utilisation: b.utilisation });
+    }
+    this.verdictData = { names: verdicts.map((v) => v.pool), pool, saturation, backends };
+  }
+
+  private flushVerdicts(): void {
+    const d = this.verdictData;
+    if (d === null) return;
+    this.verdictData = null;
+    const perPool = [this.poolSeverity, this.poolPeakRatio, this.poolCv, this.poolGini, this.poolJain, this.poolMaxDeviation, this.poolPValue, this.poolRate];
+    for (const m of [...perPool, this.poolSaturation, this.backendShare, this.backendExpected, this.backendUtilisation]) m.reset();
+    for (let i = 0; i < d.names.length; i++) {
+      const labels = { pool: d.names[i]! };
+      for (let f = 0; f < POOL_FIELDS; f++) perPool[f]!.set(labels, d.pool[i * POOL_FIELDS + f]!);
+    }
+    for (const s of d.saturation) this.poolSaturation.set({ pool: s.pool, backend: s.backend }, s.value);
+    for (const b of d.backends) {
+      const labels = { pool: b.pool, backend: b.backend };
+      this.backendShare.set(labels, b.share);
+      this.backendExpected.set(labels, b.expected);
+      if (b.utilisation !== null) this.backendUtilisation.set(labels, b.utilisation);
     }
   }
 
+  /** Replaces the tracked-alert counts (every rule and state present, 0 when none); series when /metrics is read. */
   recordAlerts(alerts: Readonly<Record<string, TrackedAlert>>, ruleIds: readonly string[]): void {
-    this.alerts.reset();
-    for (const rule of ruleIds) for (const state of ['pending', 'firing', 'resolved']) this.alerts.set({ rule, state }, 0);
+    const counts = new Map<string, Map<string, number>>();
     for (const a of Object.values(alerts)) {
       if (a.state.phase === 'inactive') continue;
-      this.alerts.inc({ rule: a.ruleId, state: a.state.phase });
+      let byState = counts.get(a.ruleId);
+      if (byState === undefined) counts.set(a.ruleId, (byState = new Map()));
+      byState.set(a.state.phase, (byState.get(a.state.phase) ?? 0) + 1);
     }
+    this.alertData = { ruleIds, counts };
   }
+
+  private flushAlerts(): void {
+    const d = this.alertData;
+    if (d === null) return;
+    this.alertData = null;
+    this.alerts.reset();
+    for (const rule of d.ruleIds) for (const state of ['pending', 'firing', 'resolved']) this.alerts.set({ rule, state }, 0);
+    for (const [rule, byState] of d.counts) for (const [state, k] of byState) this.alerts.inc({ rule, state }, k);
+  }
+}
+
+/** Per-pool gauges in recordVerdicts' order: severity, peak ratio, cv, gini, jain, max deviation, p-value, rate. */
+const POOL_FIELDS = 8;
+
+interface VerdictSeries {
+  readonly names: readonly string[];
+  /** POOL_FIELDS values per pool. */
+  readonly pool: Float64Array;
+  readonly saturation: ReadonlyArray<{ readonly pool: string; readonly backend: string; readonly value: number }>;
+  readonly backends: ReadonlyArray<{ readonly pool: string; readonly backend: string; readonly share: number; readonly expected: number; readonly utilisation: number | null }>;
 }
 
 /** Default of `metrics_backends_per_pool`. */

@@ -149,8 +149,16 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   // Called for every sample of every scrape, so it builds no object: the
   // pool label values each after a NUL, or (a value holding U+0000 or
   // U+0001, which could make two keys meet) their JSON, which starts with
-  // '[' and escapes both. Accumulators are keyed pool key + U+0001 + backend.
+  // '[' and escapes both. Accumulators are found by pool key, then backend.
+  const single = spec.poolLabels.length === 1 && spec.fixedPool === undefined ? spec.poolLabels[0]! : undefined;
   const poolKeyOf = (labels: Readonly<Record<string, string>>): string => {
+    if (single !== undefined) {
+      // One pool label (most presets): the value itself, unless it could
+      // meet a JSON key ('[' first) or holds U+0000/U+0001.
+      const v = Object.prototype.hasOwnProperty.call(labels, single) ? labels[single]! : '';
+      if (v.charCodeAt(0) !== 91 && !v.includes('\u0000') && !v.includes('\u0001')) return v;
+      return JSON.stringify([v]);
+    }
     let key = '';
     for (const l of spec.poolLabels) {
       const v = spec.fixedPool?.[l] ?? (Object.prototype.hasOwnProperty.call(labels, l) ? labels[l]! : '');
@@ -161,12 +169,36 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   };
 
   const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
+  // The non-request signals this preset reads, in the order they are read
+  // (built once: extract runs for every scrape).
+  const fields: ReadonlyArray<readonly [NumField, SignalSpec]> = (
+    [
+      ['errors', spec.errors],
+      ['weight', spec.weight],
+      ['queue', spec.queue],
+      ['sessions', spec.sessions],
+      ['cpuSeconds', spec.cpuSeconds],
+      ['cpuCapacity', spec.cpuCapacity],
+      ['backup', spec.backup],
+      ['stateAgeSeconds', spec.stateAge],
+      ['responseTime', spec.responseTime],
+      ['sessionLimit', spec.sessionLimit],
+    ] as Array<[NumField, SignalSpec | undefined]>
+  ).filter((f): f is [NumField, SignalSpec] => f[1] !== undefined);
+  const addValue = (acc: Acc, field: NumField, s: ExpositionSample): void => {
+    const prev = acc.values[field];
+    acc.values[field] = prev === undefined ? s.value : COMBINE[field](prev, s.value);
+    if (field === 'errors' || field === 'cpuSeconds') noteTime(acc, field, s);
+  };
   return {
     metricNames: [...names],
     ...(spec.fixedPool !== undefined && { fixedLabels: spec.fixedPool }),
     extract(families: readonly Family[]): BackendReading[] {
       const byName = indexSamples(families);
-      const accs = new Map<string, Acc>();
+      // Pool key -> backend -> accumulator (no key built per sample), and
+      // the accumulators in the order they were created (the output's).
+      const accs = new Map<string, Map<string, Acc>>();
+      const created: Acc[] = [];
       // Joined presets: every pool a backend's request series put it in (a pod
       // behind two Services is in both, and its CPU counts in both).
       const poolsOfBackend = new Map<string, string[]>();
@@ -180,11 +212,13 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       /** The backend's accumulator in the sample's own pool, created (request series). */
       const ownAcc = (labels: Readonly<Record<string, string>>, backend: string): Acc => {
         const pk = poolKeyOf(labels);
-        const key = pk + '\u0001' + backend;
-        let acc = accs.get(key);
+        let ofPool = accs.get(pk);
+        if (ofPool === undefined) accs.set(pk, (ofPool = new Map()));
+        let acc = ofPool.get(backend);
         if (acc === undefined) {
           acc = { pool: poolOf(labels), backend, values: {}, health: undefined };
-          accs.set(key, acc);
+          ofPool.set(backend, acc);
+          created.push(acc);
           if (spec.joinOn !== undefined) {
             const jk = joinKey(labels, backend);
             const list = poolsOfBackend.get(jk);
@@ -197,7 +231,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       /** Accumulators a non-request sample feeds: its own pool, or (joined) every pool of the backend. */
       const accsFor = (labels: Readonly<Record<string, string>>, backend: string): Acc[] => {
         if (spec.joinOn === undefined) return [ownAcc(labels, backend)];
-        return (poolsOfBackend.get(joinKey(labels, backend)) ?? []).map((pk) => accs.get(pk + '\u0001' + backend)!);
+        return (poolsOfBackend.get(joinKey(labels, backend)) ?? []).map((pk) => accs.get(pk)!.get(backend)!);
       };
 
       // Requests first: they define which backends exist (and, with
@@ -217,33 +251,15 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         }
       });
 
-      const fields: Array<[NumField, SignalSpec | undefined]> = [
-        ['errors', spec.errors],
-        ['weight', spec.weight],
-        ['queue', spec.queue],
-        ['sessions', spec.sessions],
-        ['cpuSeconds', spec.cpuSeconds],
-        ['cpuCapacity', spec.cpuCapacity],
-        ['backup', spec.backup],
-        ['stateAgeSeconds', spec.stateAge],
-        ['responseTime', spec.responseTime],
-        ['sessionLimit', spec.sessionLimit],
-      ];
       for (const [field, sig] of fields) {
-        if (sig === undefined) continue;
-        const combine = COMBINE[field];
+        const finiteOnly = FINITE_ONLY.has(field);
         for (const s of byName.get(sig.metric) ?? []) {
           const backend = usable(s, sig.where);
           if (backend === undefined) continue;
-          if (FINITE_ONLY.has(field) && !Number.isFinite(s.value)) continue;
-          const add = (acc: Acc): void => {
-            const prev = acc.values[field];
-            acc.values[field] = prev === undefined ? s.value : combine(prev, s.value);
-            if (field === 'errors' || field === 'cpuSeconds') noteTime(acc, field, s);
-          };
+          if (finiteOnly && !Number.isFinite(s.value)) continue;
           // Unjoined (every preset but one): the sample's own pool, without a list per sample.
-          if (spec.joinOn === undefined) add(ownAcc(s.labels, backend));
-          else for (const acc of accsFor(s.labels, backend)) add(acc);
+          if (spec.joinOn === undefined) addValue(ownAcc(s.labels, backend), field, s);
+          else for (const acc of accsFor(s.labels, backend)) addValue(acc, field, s);
         }
       }
       if (spec.health !== undefined) {
@@ -256,13 +272,17 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       }
 
       const out: BackendReading[] = [];
-      for (const acc of accs.values()) {
+      for (const acc of created) {
         const r: { -readonly [K in keyof BackendReading]: BackendReading[K] } = { pool: acc.pool, backend: acc.backend };
-        const { backup, sessionLimit, ...numbers } = acc.values;
-        for (const [k, v] of Object.entries(numbers) as Array<[Exclude<NumField, 'backup' | 'sessionLimit'>, number]>) r[k] = v;
+        const values = acc.values;
+        for (const k in values) {
+          if (k === 'backup' || k === 'sessionLimit') continue;
+          r[k as Exclude<NumField, 'backup' | 'sessionLimit'>] = values[k as NumField]!;
+        }
+        const { backup, sessionLimit } = values;
         // 0 means "no limit" (as does NaN, dropped above).
         if (sessionLimit !== undefined && sessionLimit > 0) r.sessionLimit = sessionLimit;
-        const named = configuredBackups.has(JSON.stringify([...spec.poolLabels.map((l) => acc.pool[l] ?? ''), acc.backend]));
+        const named = configuredBackups.size > 0 && configuredBackups.has(JSON.stringify([...spec.poolLabels.map((l) => acc.pool[l] ?? ''), acc.backend]));
         if (named || backup !== undefined) r.backup = named || (backup ?? 0) > 0;
         if (acc.health !== undefined) r.health = acc.health;
         if (acc.times !== undefined) r.timestampsMs = acc.times;

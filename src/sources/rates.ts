@@ -62,12 +62,21 @@ function usable(v: number): boolean {
   return Number.isFinite(v) && v >= 0;
 }
 
+interface Series {
+  points: CounterPoint[];
+  /** The update (count) the series was last present in. */
+  seen: number;
+}
+
 export class RateTracker {
   private readonly maxPoints: number;
   private readonly maxAgeMs: number;
-  private readonly series = new Map<string, CounterPoint[]>();
-  /** Scrape (update) time at which each series was last present. */
-  private readonly seenAt = new Map<string, number>();
+  /**
+   * Every series present in the last update (a series absent from an update
+   * is dropped by it), updated in place: one lookup per series per scrape.
+   */
+  private readonly series = new Map<string, Series>();
+  private updates = 0;
   private lastAt: number | undefined;
   private lastReady = false;
 
@@ -90,7 +99,6 @@ export class RateTracker {
 
   reset(): void {
     this.series.clear();
-    this.seenAt.clear();
     this.lastAt = undefined;
     this.lastReady = false;
   }
@@ -113,41 +121,37 @@ export class RateTracker {
     }
     const previousAt = this.lastAt;
     const continuous = previousAt !== undefined && at > previousAt;
-    if (!continuous) this.series.clear();
-    const next = new Map<string, CounterPoint[]>();
+    const series = this.series;
+    if (!continuous) series.clear();
+    const update = ++this.updates;
     for (const [key, value] of counters) {
       if (!usable(value)) continue;
-      const old = continuous ? this.series.get(key) : undefined;
       const own = times?.get(key);
       const t = own !== undefined && Number.isFinite(own) ? own : at;
-      // Only extend a history that was present in the previous scrape: a
-      // series that skipped a scrape came back and starts over.
+      // Only a history present in the previous scrape is extended (every
+      // series in the map was: absent ones are dropped below); a series
+      // that skipped a scrape came back and starts over.
+      const old = series.get(key);
       let points: CounterPoint[];
-      if (old !== undefined && old.length > 0 && this.seenAt.get(key) === previousAt) {
-        const lastT = old[old.length - 1]!.at;
+      if (old !== undefined && old.points.length > 0) {
+        points = old.points;
+        const lastT = points[points.length - 1]!.at;
         if (t > lastT) {
-          points = old;
           points.push({ at: t, value });
           while (points.length > this.maxPoints) points.shift();
           while (points.length > 2 && t - points[0]!.at > this.maxAgeMs) points.shift();
-        } else if (t === lastT) {
-          points = old; // the same underlying sample again
-        } else {
-          points = [{ at: t, value }];
-        }
+        } else if (t < lastT) {
+          points = old.points = [{ at: t, value }];
+        } // t === lastT: the same underlying sample again
+        old.seen = update;
       } else {
         points = [{ at: t, value }];
+        series.set(key, { points, seen: update });
       }
-      next.set(key, points);
       const r = rateOver(points);
       if (r !== undefined) out.set(key, r);
     }
-    this.series.clear();
-    this.seenAt.clear();
-    for (const [k, v] of next) {
-      this.series.set(k, v);
-      this.seenAt.set(k, at);
-    }
+    for (const [key, s] of series) if (s.seen !== update) series.delete(key);
     this.lastAt = at;
     this.lastReady = out.size > 0;
     return out;

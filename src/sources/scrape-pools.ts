@@ -30,6 +30,7 @@ export function windowWeight(avg: SeriesRate | undefined, current: number): numb
 }
 
 export function poolKey(poolLabels: readonly string[], labels: Readonly<Record<string, string>>): string {
+  if (poolLabels.length === 1) return labels[poolLabels[0]!] ?? ''; // the usual case, without an array per call
   return poolLabels.map((l) => labels[l] ?? '').join('/');
 }
 

@@ -98,6 +98,22 @@ interface TargetState {
    * the same scrapes as the request rate (see absorbBalancer).
    */
   readonly weightSeconds: Map<string, { total: number; at: number; weight: number }>;
+  /**
+   * The tracker keys of each backend's signals, built once per backend
+   * rather than concatenated twice per signal per scrape (the same string
+   * objects each scrape: their hashes are computed once). Keyed by the
+   * backend's identity; entries of backends absent from a scrape are dropped.
+   */
+  readonly seriesKeys: Map<string, SeriesKeys>;
+}
+
+interface SeriesKeys {
+  readonly req: string;
+  readonly err: string;
+  readonly cpu: string;
+  readonly wsec: string;
+  /** Scrape (count) that last saw the backend. */
+  seen: number;
 }
 
 interface Fetched {
@@ -124,6 +140,8 @@ export class ScrapeSource implements Source {
   private readonly keepBalancer: Set<string>;
   private readonly keepCpu = new Set<string>(CPU_METRIC_NAMES);
   private isReady = false;
+  /** Balancer scrapes absorbed (marks which backends' series keys are still in use). */
+  private scrapes = 0;
   private cpuErrors: SkewwatchError[] = [];
 
   constructor(options: ScrapeSourceOptions) {
@@ -175,7 +193,7 @@ export class ScrapeSource implements Source {
           throw new SkewwatchError('config', `cpu scrape target ${display}: labels must name the backend (missing ${missing.join(', ')})`);
         }
       }
-      return { target, display, tracker: new RateTracker({ maxPoints: smoothing }), agents: createAgents(target.tls), weightSeconds: new Map() };
+      return { target, display, tracker: new RateTracker({ maxPoints: smoothing }), agents: createAgents(target.tls), weightSeconds: new Map(), seriesKeys: new Map() };
     });
   }
 
@@ -254,40 +272,55 @@ export class ScrapeSource implements Source {
     const counters = new Map<string, number>();
     // Sample timestamps (Prometheus /federate): rates span the underlying scrapes.
     const times = new Map<string, number>();
-    const ident = (r: BackendReading) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]);
-    for (const r of readings) {
-      const id = ident(r);
-      if (r.requests !== undefined) counters.set(id + SIGNAL_SEP + 'req', r.requests);
-      if (r.errors !== undefined) counters.set(id + SIGNAL_SEP + 'err', r.errors);
-      if (r.cpuSeconds !== undefined) counters.set(id + SIGNAL_SEP + 'cpu', r.cpuSeconds);
+    // One identity per reading, computed once: the counters' keys and the
+    // rates' lookups below share it.
+    const scrape = ++this.scrapes;
+    const ids = readings.map((r) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]));
+    const keys = ids.map((id) => {
+      let k = st.seriesKeys.get(id);
+      if (k === undefined) {
+        k = { req: id + SIGNAL_SEP + 'req', err: id + SIGNAL_SEP + 'err', cpu: id + SIGNAL_SEP + 'cpu', wsec: id + SIGNAL_SEP + 'wsec', seen: scrape };
+        st.seriesKeys.set(id, k);
+      } else k.seen = scrape;
+      return k;
+    });
+    for (const [id, k] of st.seriesKeys) if (k.seen !== scrape) st.seriesKeys.delete(id);
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const id = ids[i]!;
+      const k = keys[i]!;
+      if (r.requests !== undefined) counters.set(k.req, r.requests);
+      if (r.errors !== undefined) counters.set(k.err, r.errors);
+      if (r.cpuSeconds !== undefined) counters.set(k.cpu, r.cpuSeconds);
       const ts = r.timestampsMs;
-      if (ts?.requests !== undefined) times.set(id + SIGNAL_SEP + 'req', ts.requests);
-      if (ts?.errors !== undefined) times.set(id + SIGNAL_SEP + 'err', ts.errors);
-      if (ts?.cpuSeconds !== undefined) times.set(id + SIGNAL_SEP + 'cpu', ts.cpuSeconds);
+      if (ts?.requests !== undefined) times.set(k.req, ts.requests);
+      if (ts?.errors !== undefined) times.set(k.err, ts.errors);
+      if (ts?.cpuSeconds !== undefined) times.set(k.cpu, ts.cpuSeconds);
       if (r.weight !== undefined) {
         // Left-point integral: the previous weight held until this scrape.
         const w = st.weightSeconds.get(id);
         const total = w ? w.total + (w.weight * Math.max(0, fetched.at - w.at)) / 1000 : 0;
         st.weightSeconds.set(id, { total, at: fetched.at, weight: r.weight });
-        counters.set(id + SIGNAL_SEP + 'wsec', total);
+        counters.set(k.wsec, total);
       }
     }
     const rates = st.tracker.update(fetched.at, counters, times);
-    for (const r of readings) {
-      const id = ident(r);
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const k = keys[i]!;
       const acc = accFor(r.pool, r.backend);
-      const req = rates.get(id + SIGNAL_SEP + 'req');
+      const req = rates.get(k.req);
       if (req !== undefined) addRequests(acc, req);
-      const err = rates.get(id + SIGNAL_SEP + 'err');
+      const err = rates.get(k.err);
       if (err !== undefined) acc.errorRate = (acc.errorRate ?? 0) + err.rate;
-      const cpu = rates.get(id + SIGNAL_SEP + 'cpu');
+      const cpu = rates.get(k.cpu);
       if (cpu !== undefined) acc.cpu = (acc.cpu ?? 0) + cpu.rate;
       if (r.cpuCapacity !== undefined && acc.cpuCapacity === undefined) acc.cpuCapacity = r.cpuCapacity;
       // The rates average the window, so the weight they are compared with
       // does too: right after a deliberate weight change the window still
       // holds traffic sent under the old weights. The instant weight stands
       // in until two scrapes exist.
-      const avgWeight = rates.get(id + SIGNAL_SEP + 'wsec');
+      const avgWeight = rates.get(k.wsec);
       if (r.weight !== undefined && acc.weight === undefined) acc.weight = windowWeight(avgWeight, r.weight);
       if (r.queue !== undefined) acc.queue = (acc.queue ?? 0) + r.queue;
       if (r.health !== undefined) acc.health = mergeHealth(acc.health, r.health);

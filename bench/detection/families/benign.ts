@@ -4,7 +4,7 @@
 // page here is false; any warning is false unless the family expects one.
 import { join, kill, leave, revive, setAdmin, type Scenario, type SimEvent } from '../scenario.js';
 import type { ServerSpec } from '../sim/types.js';
-import { benignBalance, capacityOf, HOUR, MIN, poolCapacity, poolSpec, rngFor, servers, serviceTime, wander, type FamilyDef } from './common.js';
+import { benignBalance, burstHeadroom, capacityOf, HOUR, MIN, poolCapacity, poolSpec, rngFor, servers, serviceTime, wander, type FamilyDef } from './common.js';
 
 function base(family: string, size: number, seed: number, label: string, rest: Omit<Scenario, 'family' | 'kind' | 'seed' | 'size' | 'label'>): Scenario {
   return { family, kind: 'benign', seed, size, label, ...rest };
@@ -69,13 +69,15 @@ function mixed(name: string, cpu: 'node' | 'process'): FamilyDef {
 
 const recovery: FamilyDef = {
   name: 'recovery', kind: 'benign', sizes: [2, 3, 5, 10, 50],
-  about: 'a server goes down and returns (or a new pod joins) 3 times; survivors up to 85%; slowstart on half the runs',
+  about: 'a server goes down and returns (or a new pod joins) 3 times; survivors up to 85% (less where Poisson bursts would exceed a server: burstHeadroom); slowstart on half the runs',
   build(size, seed) {
     const r = rngFor('recovery', size, seed);
     const slowstart = seed % 2 === 0 ? 0 : 60;
     const list = servers(size, { serviceTime: serviceTime(r), slowstart });
-    // With one server out, the survivors run at uSurvivor.
-    const uSurvivor = r.between(0.6, 0.85);
+    // With one server out, the survivors run at uSurvivor (drawn, then kept
+    // where one second's arrivals still fit: burstHeadroom).
+    const balance = benignBalance(seed);
+    const uSurvivor = Math.min(r.between(0.6, 0.85), burstHeadroom(capacityOf(list[0]!), balance, size - 1 || 1));
     const events: SimEvent[] = [];
     const newPod = seed % 4 >= 2;
     for (let k = 0; k < 3; k++) {
@@ -91,8 +93,8 @@ const recovery: FamilyDef = {
     }
     const w = wander(r, 0.04);
     const cap1 = capacityOf(list[0]!);
-    return base('recovery', size, seed, `${newPod ? 'new pod' : 'down/up'}, slowstart ${slowstart}s`, {
-      pool: poolSpec(benignBalance(seed), list), duration: size <= 10 ? 8 * HOUR : 2 * HOUR, events, cpu: 'node',
+    return base('recovery', size, seed, `${newPod ? 'new pod' : 'down/up'}, slowstart ${slowstart}s, u=${uSurvivor.toFixed(2)}`, {
+      pool: poolSpec(balance, list), duration: size <= 10 ? 8 * HOUR : 2 * HOUR, events, cpu: 'node',
       load: (t) => uSurvivor * cap1 * (size - 1 || 1) * Math.min(1, w(t)),
     });
   },
@@ -260,7 +262,7 @@ const exporterRestart: FamilyDef = {
 
 const missingValue: FamilyDef = {
   name: 'missing-value', kind: 'benign', sizes: [4, 6, 10],
-  about: 'correct 2:1:1:1 weights (s01 has 2 cores), everyone at 75-85%; a weight line or a CPU scrape is missing for one cycle every 30 min',
+  about: 'correct 2:1:1:1 weights (s01 has 2 cores), everyone at 75-85% (less where Poisson bursts would exceed a server: burstHeadroom); a weight line or a CPU scrape is missing for one cycle every 30 min',
   build(size, seed) {
     const r = rngFor('missing-value', size, seed);
     const list = servers(size, { serviceTime: serviceTime(r) }, (i) => (i === 0 ? { cores: 2, weight: 2 } : {}));
@@ -270,9 +272,12 @@ const missingValue: FamilyDef = {
       const weight = r.uniform() < 0.5;
       events.push({ at: at + r.int(0, 300), apply: (_f, ctx) => (weight ? ctx.hideWeightOnce : ctx.cpuFailOnce).add(name) });
     }
-    const u = r.between(0.75, 0.85);
+    // Drawn, then kept where one second's arrivals at a 1-core server fit at
+    // the load's crest (+2%): burstHeadroom.
+    const balance = benignBalance(seed);
+    const u = Math.min(r.between(0.75, 0.85), burstHeadroom(capacityOf(list[1]!), balance, size) / 1.02);
     return base('missing-value', size, seed, `u=${u.toFixed(2)}`, {
-      pool: poolSpec(benignBalance(seed), list), duration: 8 * HOUR, events, cpu: 'node',
+      pool: poolSpec(balance, list), duration: 8 * HOUR, events, cpu: 'node',
       load: atUtilisation(list, (t) => u * (1 + 0.02 * Math.sin(t / 900))),
     });
   },

@@ -25,12 +25,25 @@ export interface RenderOptions {
   readonly backupMetric?: boolean;
 }
 
-/** One metric as the exporter writes it: values already formatted as the text shows them. */
+/**
+ * One sample as the exporter writes it: a number is written as JS prints it
+ * (`${value}`, which parses back to the same number, NaN included), a string
+ * as it stands (a value already formatted, e.g. toFixed(2)). Shaped like the
+ * parser's ExpositionSample (name, labels, value), so that a block of
+ * numbers is handed to the scrape source as it is (blocksToFamilies).
+ */
+export interface BlockSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number | string;
+}
+
+/** One metric as the exporter writes it. */
 export interface MetricBlock {
   readonly name: string;
   readonly help: string;
   readonly type: 'gauge' | 'counter';
-  readonly samples: ReadonlyArray<{ readonly labels: Readonly<Record<string, string>>; readonly value: string }>;
+  readonly samples: readonly BlockSample[];
 }
 
 function codeCount(s: SimServer, code: (typeof CODES)[number]): number {
@@ -73,54 +86,69 @@ function labelsOf(proxy: string, s: SimServer): ServerLabels {
 /** HAProxy's metrics for one backend at second fleet.t, in exporter order. */
 export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlock[] {
   const p = fleet.name;
-  const servers = fleet.servers.filter((s) => s.present);
+  const servers: SimServer[] = [];
+  const labels: ServerLabels[] = [];
+  for (const s of fleet.servers) {
+    if (!s.present) continue;
+    servers.push(s);
+    labels.push(labelsOf(p, s));
+  }
+  const n = servers.length;
   const out: MetricBlock[] = [];
-  const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => string | number): void => {
-    out.push({ name, help, type, samples: servers.map((s) => ({ labels: labelsOf(p, s).base, value: String(value(s)) })) });
+  const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => number): void => {
+    const samples: BlockSample[] = new Array(n);
+    for (let i = 0; i < n; i++) samples[i] = { name, labels: labels[i]!.base, value: value(servers[i]!) };
+    out.push({ name, help, type, samples });
   };
 
-  out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ labels: { proxy: p }, value: String(fleet.backendQueueLength) }] });
+  out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ name: 'haproxy_backend_current_queue', labels: { proxy: p }, value: fleet.backendQueueLength }] });
   out.push({
     name: 'haproxy_backend_connection_errors_total', help: 'Total number of failed connections to server since the worker process started', type: 'counter',
-    samples: [{ labels: { proxy: p }, value: String(fleet.backendConnectionErrors) }],
+    samples: [{ name: 'haproxy_backend_connection_errors_total', labels: { proxy: p }, value: fleet.backendConnectionErrors }],
   });
   out.push({
     name: 'haproxy_backend_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
     samples: CODES.map((code) => {
-      let n = 0;
-      for (const s of servers) n += codeCount(s, code);
-      if (code === '5xx') n += fleet.backend503;
-      return { labels: { proxy: p, code }, value: String(n) };
+      let v = 0;
+      for (const s of servers) v += codeCount(s, code);
+      if (code === '5xx') v += fleet.backend503;
+      return { name: 'haproxy_backend_http_responses_total', labels: { proxy: p, code }, value: v };
     }),
   });
 
   per('haproxy_server_current_queue', 'Number of current queued connections', 'gauge', (s) => s.queueLength);
   per('haproxy_server_current_sessions', 'Number of current sessions on the frontend, backend or server', 'gauge', (s) => s.sessions);
-  per('haproxy_server_limit_sessions', "Frontend/listener/server's maxconn, backend's fullconn", 'gauge', (s) => (s.maxconn > 0 ? s.maxconn : 'NaN'));
+  per('haproxy_server_limit_sessions', "Frontend/listener/server's maxconn, backend's fullconn", 'gauge', (s) => (s.maxconn > 0 ? s.maxconn : NaN));
   per('haproxy_server_sessions_total', 'Total number of sessions since process started', 'counter', (s) => s.sessionsTotal);
   per('haproxy_server_connection_errors_total', 'Total number of failed connections to server since the worker process started', 'counter', (s) => s.connectionErrors);
-  out.push({
-    name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge',
-    samples: servers.flatMap((s) => {
-      const st = s.status;
-      return labelsOf(p, s).states.map((labels, i) => ({ labels, value: st === STATES[i] ? '1' : '0' }));
-    }),
-  });
-  out.push({
-    name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge',
-    samples: servers.filter((s) => !opts.hideWeight?.has(s.name)).map((s) => {
-      // The effective weight: ramps during slow start, integer, as HAProxy shows it.
-      const w = s.effectiveWeight(fleet.t);
-      return { labels: labelsOf(p, s).base, value: String(w > 0 ? Math.max(1, Math.round(w)) : 0) };
-    }),
-  });
+  const status: BlockSample[] = [];
+  for (let i = 0; i < n; i++) {
+    const st = servers[i]!.status;
+    const states = labels[i]!.states;
+    for (let k = 0; k < STATES.length; k++) status.push({ name: 'haproxy_server_status', labels: states[k]!, value: st === STATES[k] ? 1 : 0 });
+  }
+  out.push({ name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge', samples: status });
+  const weights: BlockSample[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = servers[i]!;
+    if (opts.hideWeight?.has(s.name)) continue;
+    // The effective weight: ramps during slow start, integer, as HAProxy shows it.
+    const w = s.effectiveWeight(fleet.t);
+    weights.push({ name: 'haproxy_server_weight', labels: labels[i]!.base, value: w > 0 ? Math.max(1, Math.round(w)) : 0 });
+  }
+  out.push({ name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge', samples: weights });
   per('haproxy_server_uweight', "Server's user weight, or sum of active servers' user weights for a backend", 'gauge', (s) => s.weight);
   per('haproxy_server_check_last_change_seconds', 'How long ago the last server state changed, in seconds', 'gauge', (s) => Math.max(0, fleet.t - s.lastChangeAt));
   per('haproxy_server_response_time_average_seconds', 'Avg. response time for last 1024 successful connections.', 'gauge', (s) => round3(s.responseTime));
   if (opts.backupMetric !== false) per('haproxy_server_backup', 'Is the server a backup server', 'gauge', (s) => (s.backup ? 1 : 0));
+  const responses: BlockSample[] = [];
+  for (let k = 0; k < CODES.length; k++) {
+    const code = CODES[k]!;
+    for (let i = 0; i < n; i++) responses.push({ name: 'haproxy_server_http_responses_total', labels: labels[i]!.codes[k]!, value: codeCount(servers[i]!, code) });
+  }
   out.push({
     name: 'haproxy_server_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
-    samples: CODES.flatMap((code, i) => servers.map((s) => ({ labels: labelsOf(p, s).codes[i]!, value: String(codeCount(s, code)) }))),
+    samples: responses,
   });
   return out;
 }
@@ -138,12 +166,25 @@ export function renderBlocks(blocks: readonly MetricBlock[]): string {
   return out.join('\n') + '\n';
 }
 
-/** The same blocks as the exposition parser returns them (Family objects), without the text in between. */
+/** A number the text shows as it is (`${v}` parses back to v); -0 prints as "0", which parses to +0. */
+function asParsed(s: BlockSample): boolean {
+  return typeof s.value === 'number' && !Object.is(s.value, -0);
+}
+
+/**
+ * The same blocks as the exposition parser returns them (Family objects),
+ * without the text in between. A block whose samples are all numbers is
+ * passed on as it is (its samples already have the parser's shape); one with
+ * formatted strings gets the parsed numbers.
+ */
 export function blocksToFamilies(blocks: readonly MetricBlock[], keep: ReadonlySet<string>): Family[] {
   const out: Family[] = [];
   for (const b of blocks) {
     if (!keep.has(b.name)) continue;
-    out.push({ name: b.name, type: b.type, help: b.help, samples: b.samples.map((s) => ({ name: b.name, labels: s.labels, value: Number(s.value) })) });
+    const samples = b.samples.every(asParsed)
+      ? (b.samples as Family['samples'])
+      : b.samples.map((s) => ({ name: s.name, labels: s.labels, value: Number(s.value) }));
+    out.push({ name: b.name, type: b.type, help: b.help, samples });
   }
   return out;
 }
@@ -162,15 +203,16 @@ export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[
   const cpus = Math.max(1, Math.round(s.cores));
   const busy = s.hostCpuSeconds / cpus;
   const idle = Math.max(0, uptimeSeconds - busy).toFixed(2);
-  const samples: Array<{ labels: Record<string, string>; value: string }> = [];
+  const name = 'node_cpu_seconds_total';
+  const samples: BlockSample[] = [];
   for (let c = 0; c < cpus; c++) {
     const cpu = String(c);
-    samples.push({ labels: { cpu, mode: 'idle' }, value: idle }, { labels: { cpu, mode: 'system' }, value: (busy * 0.2).toFixed(2) }, { labels: { cpu, mode: 'user' }, value: (busy * 0.8).toFixed(2) });
+    samples.push({ name, labels: { cpu, mode: 'idle' }, value: idle }, { name, labels: { cpu, mode: 'system' }, value: (busy * 0.2).toFixed(2) }, { name, labels: { cpu, mode: 'user' }, value: (busy * 0.8).toFixed(2) });
   }
-  return [{ name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
+  return [{ name, help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
 }
 
 /** A client library's process metrics: the application's own CPU since it started. */
 export function processCpuBlocks(sinceRestartSeconds: number): MetricBlock[] {
-  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ labels: {}, value: sinceRestartSeconds.toFixed(3) }] }];
+  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ name: 'process_cpu_seconds_total', labels: {}, value: sinceRestartSeconds.toFixed(3) }] }];
 }

@@ -46,8 +46,6 @@ export class Fleet {
   private readonly ring = new Ring();
   private readonly want = new Map<SimServer, number>();
   // Per-step scratch, reused (a run steps each fleet up to 170,000 times).
-  private readonly admitted = new Map<SimServer, number>();
-  private readonly room = new Map<SimServer, number>();
   private credit3 = 0;
   private credit4 = 0;
 
@@ -100,7 +98,8 @@ export class Fleet {
     }
 
     // Dead servers not yet marked DOWN: the connection fails, `option redispatch` retries elsewhere.
-    const live = pool.filter((s) => s.alive);
+    const live: SimServer[] = [];
+    for (const s of pool) if (s.alive) live.push(s);
     let redispatch = 0;
     for (const [s, n] of want) {
       if (s.alive) continue;
@@ -116,41 +115,37 @@ export class Fleet {
       }
     }
 
-    const admitted = this.admitted;
-    const room = this.room;
-    admitted.clear();
-    room.clear();
     for (const s of this.servers) {
       const r = s.maxconn > 0 ? Math.max(0, s.maxconn - s.backlog) + Math.floor(s.capacity + s.serviceCredit) : Infinity;
       // Its own queue goes first (FIFO), then the backend queue.
       const fromQueue = dequeue(s.queue, Math.min(r, s.queueLength));
       s.queueLength -= fromQueue;
-      admitted.set(s, fromQueue);
-      room.set(s, r - fromQueue);
+      s.admitted = fromQueue;
+      s.room = r - fromQueue;
     }
     for (const s of live) {
       if (this.backendQueueLength === 0) break;
-      const take = dequeue(this.backendQueue, Math.min(room.get(s)!, this.backendQueueLength));
+      const take = dequeue(this.backendQueue, Math.min(s.room, this.backendQueueLength));
       this.backendQueueLength -= take;
-      admitted.set(s, admitted.get(s)! + take);
-      room.set(s, room.get(s)! - take);
+      s.admitted += take;
+      s.room -= take;
     }
 
     let excess = 0;
     if (balance === 'first') {
       let left = arrivals;
       for (const s of live) {
-        const take = Math.min(left, room.get(s)!);
-        admitted.set(s, admitted.get(s)! + take);
-        room.set(s, room.get(s)! - take);
+        const take = Math.min(left, s.room);
+        s.admitted += take;
+        s.room -= take;
         left -= take;
       }
       excess = left;
     } else {
       for (const [s, n] of want) {
-        const take = Math.min(n, room.get(s)!);
-        admitted.set(s, admitted.get(s)! + take);
-        room.set(s, room.get(s)! - take);
+        const take = Math.min(n, s.room);
+        s.admitted += take;
+        s.room -= take;
         const over = n - take;
         if (over <= 0) continue;
         if (balance === 'source' || balance === 'uri-consistent') {
@@ -160,15 +155,15 @@ export class Fleet {
       }
       // roundrobin / random skip a full server: the excess goes to servers with room.
       for (let pass = 0; pass < 3 && excess > 0; pass++) {
-        const open = live.filter((s) => room.get(s)! > 0);
+        const open = live.filter((s) => s.room > 0);
         if (open.length === 0) break;
         const spill = new Map<SimServer, number>();
         splitRoundRobin(excess, open, t, spill);
         excess = 0;
         for (const [s, n] of spill) {
-          const take = Math.min(n, room.get(s)!);
-          admitted.set(s, admitted.get(s)! + take);
-          room.set(s, room.get(s)! - take);
+          const take = Math.min(n, s.room);
+          s.admitted += take;
+          s.room -= take;
           excess += n - take;
         }
       }
@@ -180,7 +175,7 @@ export class Fleet {
 
     let saturated = false;
     for (const s of this.servers) {
-      const a = admitted.get(s) ?? 0;
+      const a = s.admitted;
       errors5xx += this.serve(s, a);
       // Saturated: work left over for 5 s running (not one Poisson burst), or held at maxconn.
       s.busyStreak = s.backlog > 0 || s.queueLength > 0 ? s.busyStreak + 1 : 0;

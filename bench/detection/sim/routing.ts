@@ -7,9 +7,16 @@ import type { Balance, HashKey } from './types.js';
 
 /** Servers the balancer may pick now: usable primaries, or usable backups when no primary is. */
 export function candidates(servers: readonly SimServer[], t: number): SimServer[] {
-  const primaries = servers.filter((s) => !s.backup && s.effectiveWeight(t) > 0);
-  if (primaries.length > 0) return primaries;
-  return servers.filter((s) => s.backup && s.effectiveWeight(t) > 0);
+  const primaries: SimServer[] = [];
+  let anyBackup = false;
+  for (const s of servers) {
+    if (s.backup) anyBackup = true;
+    else if (s.effectiveWeight(t) > 0) primaries.push(s);
+  }
+  if (primaries.length > 0 || !anyBackup) return primaries;
+  const backups: SimServer[] = [];
+  for (const s of servers) if (s.backup && s.effectiveWeight(t) > 0) backups.push(s);
+  return backups;
 }
 
 /**

@@ -50,6 +50,9 @@ export class SimServer {
   responseTime: number;
   /** Consecutive seconds with work left over at the end of the second. */
   busyStreak = 0;
+  /** Per-step scratch of Fleet.step: requests admitted this second, and room left (Infinity without maxconn). */
+  admitted = 0;
+  room = 0;
 
   // ---- counters as the exporters show them (reset by a reload / restart)
   r2xx = 0;
