@@ -1,4 +1,6 @@
 // npm run bench:detection [-- --family a,b] [--seeds N] [--quick] [--json] [--workers N] [--runs]
+// (compiles into .bench-build/ first, scripts/build-bench.mjs; the same runs
+// through tsx: node --import tsx bench/detection/main.ts ...)
 //
 // Runs every labelled situation through the real daemon (harness.ts) and
 // prints a table per family kind, then ONE JSON line with the totals (the
@@ -66,7 +68,8 @@ async function parent(): Promise<void> {
   const finishedAt: number[] = [];
   await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [...args, '--worker'], {
-      execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // The same runtime as the parent: compiled (.bench-build, npm run bench:detection) or through tsx.
+      execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const feed = () => child.send((next < queue.length ? { job: queue[next++]! } : { done: true }) satisfies ToWorker);
     child.on('message', (m: FromWorker) => {

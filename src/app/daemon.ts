@@ -267,7 +267,7 @@ export class Daemon {
   private recordOutbox(): void {
     const { metrics } = this.opts;
     metrics.outboxPending.reset();
-    for (const sink of this.outboxImpl.sinkNames()) metrics.outboxPending.set({ sink }, this.outboxImpl.list(sink).length);
+    for (const [sink, n] of Object.entries(this.outboxImpl.pendingBySink())) metrics.outboxPending.set({ sink }, n);
   }
 
   /**
@@ -411,10 +411,16 @@ export class Daemon {
  * last-seen memory (a change that notifies changes the outbox, which is
  * written at once; one that does not is at worst logged again after a crash).
  */
-const MOVES_EVERY_CYCLE = new Set(['lastVerdict', 'lastHeldAt', 'lastEvalAt']);
-
 function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): string {
-  const alerts = JSON.stringify(evaluator, (key, value: unknown) => (MOVES_EVERY_CYCLE.has(key) ? undefined : value));
+  // Copies without the moving fields, stringified as they are: a replacer
+  // function (called for every key of every alert, every cycle) cost more
+  // than the rest of the comparison.
+  let alerts = `${evaluator.blindCycles}\n${JSON.stringify(evaluator.lastError)}`;
+  for (const key in evaluator.alerts) {
+    const { lastVerdict: _verdict, state, ...alert } = evaluator.alerts[key]!;
+    const { lastHeldAt: _held, lastEvalAt: _eval, ...timers } = state;
+    alerts += `\n${JSON.stringify(key)}${JSON.stringify(alert)}${JSON.stringify(timers)}`;
+  }
   return `${alerts}\n${outbox}\n${JSON.stringify(balancer.restore)}`;
 }
 

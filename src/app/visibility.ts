@@ -6,17 +6,24 @@ import type { Logger } from 'pino';
 import type { MissingSignal, Snapshot } from '../core/types.js';
 import { redactText } from '../util/redact.js';
 
-/** Signals a pool has: those that at least one of its backends carries. */
-function poolSignals(p: Snapshot['pools'][number]): string[] {
-  const has = (k: 'weight' | 'cpu' | 'cpuCapacity' | 'queue' | 'errorRate' | 'responseTime' | 'sessions') => p.backends.some((b) => b[k] !== undefined);
+/** The signals a backend can carry, in the order they are listed (after rate and health, which every pool has). */
+const SIGNALS = [
+  ['weight', 'weight'], ['cpu', 'cpu'], ['cpuCapacity', 'cpu_capacity'], ['queue', 'queue'],
+  ['errorRate', 'errors'], ['responseTime', 'response_time'], ['sessions', 'sessions'],
+] as const;
+
+/** Bit k set when at least one backend of the pool carries SIGNALS[k] (one pass over the backends). */
+function signalMask(p: Snapshot['pools'][number]): number {
+  let mask = 0;
+  for (const b of p.backends) {
+    for (let k = 0; k < SIGNALS.length; k++) if (b[SIGNALS[k]![0]] !== undefined) mask |= 1 << k;
+  }
+  return mask;
+}
+
+function signalNames(mask: number): string[] {
   const out = ['rate', 'health'];
-  if (has('weight')) out.push('weight');
-  if (has('cpu')) out.push('cpu');
-  if (has('cpuCapacity')) out.push('cpu_capacity');
-  if (has('queue')) out.push('queue');
-  if (has('errorRate')) out.push('errors');
-  if (has('responseTime')) out.push('response_time');
-  if (has('sessions')) out.push('sessions');
+  for (let k = 0; k < SIGNALS.length; k++) if (mask & (1 << k)) out.push(SIGNALS[k]![1]);
   return out;
 }
 
@@ -27,13 +34,31 @@ export interface Discovery {
 }
 
 export function discover(snapshot: Snapshot): Discovery {
+  return discovered(snapshot, snapshot.pools.map(signalMask));
+}
+
+function discovered(snapshot: Snapshot, masks: readonly number[]): Discovery {
   const perPool: Record<string, { backends: number; signals: string[] }> = {};
   let backends = 0;
-  for (const p of snapshot.pools) {
-    perPool[p.pool] = { backends: p.backends.length, signals: poolSignals(p) };
+  snapshot.pools.forEach((p, i) => {
+    perPool[p.pool] = { backends: p.backends.length, signals: signalNames(masks[i]!) };
     backends += p.backends.length;
-  }
+  });
   return { pools: snapshot.pools.length, backends, perPool };
+}
+
+/**
+ * What discover() would say, as one string: equal strings, equal
+ * discoveries (pools in order, each with its backend count and signals).
+ * Built every cycle in place of the discovery itself, which is only rebuilt
+ * when this changes.
+ */
+function fingerprintOf(snapshot: Snapshot, masks: readonly number[]): string {
+  let key = `${snapshot.pools.length}`;
+  snapshot.pools.forEach((p, i) => {
+    key += `\n${p.backends.length} ${masks[i]!} ${JSON.stringify(p.pool)}`;
+  });
+  return key;
 }
 
 /** Pools listed in a log line at most; the count is always complete. */
@@ -61,10 +86,11 @@ export class VisibilityTracker {
   }
 
   observe(snapshot: Snapshot): void {
-    const found = discover(snapshot);
-    const fingerprint = JSON.stringify(found.perPool);
+    const masks = snapshot.pools.map(signalMask);
+    const fingerprint = fingerprintOf(snapshot, masks);
     const before = this.discovery;
-    if (fingerprint !== this.fingerprint) {
+    if (fingerprint !== this.fingerprint || before === null) {
+      const found = discovered(snapshot, masks);
       const pools = Object.entries(found.perPool).slice(0, MAX_POOLS_LOGGED).map(([pool, p]) => ({ pool, backends: p.backends, signals: p.signals }));
       if (found.pools === 0) {
         this.log.warn(
@@ -77,8 +103,8 @@ export class VisibilityTracker {
         this.log.info({ pools: found.pools, backends: found.backends, detail: pools }, before === null ? 'found pools' : 'pools changed');
       }
       this.fingerprint = fingerprint;
+      this.discovery = found;
     }
-    this.discovery = found;
 
     const missing = (snapshot.missingSignals ?? []).map((m) => ({ ...m, reason: redactText(m.reason) }));
     const key = missing.map((m) => `${m.configKey}\u0000${m.reason}`).join('\n');

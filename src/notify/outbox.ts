@@ -235,7 +235,10 @@ export class Outbox {
     this.done.prune(now);
     // Entries for sinks that are no longer configured (config changed across a restart).
     for (const e of this.queue.takeOrphans()) this.finish(e, 'failed_final', results, { message: `sink "${e.sink}" is not configured` });
-    const deferred = await Promise.all([...this.sinks].map(([name, sink]) => sink.deliver(this.queue.lanes(name), now, signal, results)));
+    // Nothing queued (most rounds): a round over empty lanes, without running the sinks.
+    const deferred = this.queue.size === 0
+      ? []
+      : await Promise.all([...this.sinks].map(([name, sink]) => sink.deliver(this.queue.lanes(name), now, signal, results)));
     const count = (o: DeliveryOutcome) => results.filter((r) => r.outcome === o).length;
     return {
       sent: count('sent'),

@@ -50,6 +50,9 @@ export class SinkDelivery {
 
   /** Runs the sink's workers over its lanes; returns how many due heads were left waiting (rate limit, pause, concurrency, abort). */
   async deliver(lanes: Lanes, now: number, signal: AbortSignal, results: DeliveryResult[]): Promise<number> {
+    // Nothing queued (most rounds): no workers, no promises. Same outcome as
+    // the loop below over no lanes: nothing sent, expired or deferred.
+    if (lanes.size === 0) return 0;
     this.expire(lanes, results);
     const tried = new Set<OutboxEntry>();
     let sends = 0;

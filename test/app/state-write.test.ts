@@ -139,3 +139,25 @@ test('history text cached per full block: every save of a growing, ageing histor
     }
   }
 });
+
+test('a firing alert whose condition stops holding is written in the same cycle (keep_firing_for runs from then)', async () => {
+  const clock = new FakeClock();
+  const store = new MemoryStateStore();
+  let skewed = true;
+  const d = daemon(() => [pool('be_app', skewed ? SKEWED : BALANCED)], clock, store, 3_600_000);
+  const alerts = () => Object.values(store.saved?.evaluator.alerts ?? {});
+  const firing = () => alerts().filter((a) => a.state.phase === 'firing');
+  // Until every tracked alert fires (a pending one dropping out would change the file anyway).
+  for (let c = 0; c < 60 && (firing().length === 0 || firing().length < alerts().length); c++) {
+    await d.cycle(clock.now());
+    await clock.advance(15_000);
+  }
+  assert.ok(firing().length > 0, 'a skew rule fired');
+  skewed = false;
+  const before = store.saves;
+  await d.cycle(clock.now());
+  // Still firing (keep_firing_for), with only its timer moved: that must reach the file at once.
+  const kept = firing().filter((a) => a.state.keepFiringSince != null);
+  assert.ok(kept.length > 0, JSON.stringify(firing().map((a) => a.state)));
+  assert.equal(store.saves, before + 1);
+});

@@ -198,6 +198,16 @@ function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
+/** Label sets of cpu c's idle, system and user series, built once and shared (never mutated). */
+const CPU_LABELS: Array<readonly [Readonly<Record<string, string>>, Readonly<Record<string, string>>, Readonly<Record<string, string>>]> = [];
+function cpuLabels(c: number): (typeof CPU_LABELS)[number] {
+  for (let k = CPU_LABELS.length; k <= c; k++) {
+    const cpu = String(k);
+    CPU_LABELS.push([Object.freeze({ cpu, mode: 'idle' }), Object.freeze({ cpu, mode: 'system' }), Object.freeze({ cpu, mode: 'user' })]);
+  }
+  return CPU_LABELS[c]!;
+}
+
 /** node_exporter: the host's CPU per cpu and mode (busy split 80/20 user/system over the cpus). */
 export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[] {
   const cpus = Math.max(1, Math.round(s.cores));
@@ -205,9 +215,11 @@ export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[
   const idle = Math.max(0, uptimeSeconds - busy).toFixed(2);
   const name = 'node_cpu_seconds_total';
   const samples: BlockSample[] = [];
+  const system = (busy * 0.2).toFixed(2);
+  const user = (busy * 0.8).toFixed(2);
   for (let c = 0; c < cpus; c++) {
-    const cpu = String(c);
-    samples.push({ name, labels: { cpu, mode: 'idle' }, value: idle }, { name, labels: { cpu, mode: 'system' }, value: (busy * 0.2).toFixed(2) }, { name, labels: { cpu, mode: 'user' }, value: (busy * 0.8).toFixed(2) });
+    const labels = cpuLabels(c);
+    samples.push({ name, labels: labels[0], value: idle }, { name, labels: labels[1], value: system }, { name, labels: labels[2], value: user });
   }
   return [{ name, help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
 }

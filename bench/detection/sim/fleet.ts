@@ -44,7 +44,6 @@ export class Fleet {
   readonly backendQueue: Cohorts = [];
   backendQueueLength = 0;
   private readonly ring = new Ring();
-  private readonly want = new Map<SimServer, number>();
   // Per-step scratch, reused (a run steps each fleet up to 170,000 times).
   private credit3 = 0;
   private credit4 = 0;
@@ -75,19 +74,22 @@ export class Fleet {
     const t = this.t;
     this.checks(t);
     const pool = candidates(this.servers, t);
-    const want = this.want;
-    want.clear();
+    // Each server's `want` is what the balancer offers it this second (0 for
+    // servers it did not pick): sums over servers are exact integers, so
+    // their order does not matter.
+    const servers = this.servers;
+    for (const s of servers) s.want = 0;
     let arrivals = 0;
     const balance = this.balance;
     if (balance === 'random') {
-      splitRandom(rate, pool, t, this.rng, want);
-      for (const n of want.values()) arrivals += n;
+      splitRandom(rate, pool, t, this.rng);
+      for (const s of servers) arrivals += s.want;
     } else if (balance === 'source' || balance === 'uri-consistent') {
-      splitHashed(balance, rate, this.spec.keys ?? [], pool, t, this.rng, this.ring, want);
-      for (const n of want.values()) arrivals += n;
+      splitHashed(balance, rate, this.spec.keys ?? [], pool, t, this.rng, this.ring);
+      for (const s of servers) arrivals += s.want;
     } else {
       arrivals = this.rng.poisson(rate);
-      if (balance === 'roundrobin') splitRoundRobin(arrivals, pool, t, want);
+      if (balance === 'roundrobin') splitRoundRobin(arrivals, pool, t, 'want');
     }
     this.truth.offered += arrivals;
     let errors5xx = 0;
@@ -101,14 +103,14 @@ export class Fleet {
     const live: SimServer[] = [];
     for (const s of pool) if (s.alive) live.push(s);
     let redispatch = 0;
-    for (const [s, n] of want) {
+    for (const s of servers) {
       if (s.alive) continue;
-      s.connectionErrors += n;
-      redispatch += n;
-      want.delete(s);
+      s.connectionErrors += s.want;
+      redispatch += s.want;
+      s.want = 0;
     }
     if (redispatch > 0) {
-      if (live.length > 0) splitRoundRobin(redispatch, live, t, want);
+      if (live.length > 0) splitRoundRobin(redispatch, live, t, 'want');
       else {
         this.backend503 += redispatch;
         errors5xx += redispatch;
@@ -142,7 +144,9 @@ export class Fleet {
       }
       excess = left;
     } else {
-      for (const [s, n] of want) {
+      for (const s of servers) {
+        const n = s.want;
+        if (n === 0) continue;
         const take = Math.min(n, s.room);
         s.admitted += take;
         s.room -= take;
@@ -157,10 +161,11 @@ export class Fleet {
       for (let pass = 0; pass < 3 && excess > 0; pass++) {
         const open = live.filter((s) => s.room > 0);
         if (open.length === 0) break;
-        const spill = new Map<SimServer, number>();
-        splitRoundRobin(excess, open, t, spill);
+        for (const s of open) s.spill = 0;
+        splitRoundRobin(excess, open, t, 'spill');
         excess = 0;
-        for (const [s, n] of spill) {
+        for (const s of open) {
+          const n = s.spill;
           const take = Math.min(n, s.room);
           s.admitted += take;
           s.room -= take;

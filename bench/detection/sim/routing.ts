@@ -1,9 +1,14 @@
-// Where one second's arrivals go, per HAProxy balance algorithm. Returns the
-// requests each server is offered (before maxconn: see fleet.ts for spill and
-// queueing). Pure apart from the servers' round-robin credit and the draws.
+// Where one second's arrivals go, per HAProxy balance algorithm. Adds the
+// requests each server is offered to its `want` (or `spill`) field, before
+// maxconn: see fleet.ts for spill and queueing. A field per server rather
+// than a Map of them: this runs for every simulated second. Pure apart from
+// those fields, the servers' round-robin credit and the draws.
 import type { Rng } from './random.js';
 import type { SimServer } from './server.js';
 import type { Balance, HashKey } from './types.js';
+
+/** The per-server field a split adds its requests to. */
+export type Offer = 'want' | 'spill';
 
 /** Servers the balancer may pick now: usable primaries, or usable backups when no primary is. */
 export function candidates(servers: readonly SimServer[], t: number): SimServer[] {
@@ -25,7 +30,7 @@ export function candidates(servers: readonly SimServer[], t: number): SimServer[
  * Leftovers go to the servers owed most. Shares are exact to one request,
  * as HAProxy's roundrobin is (its counts are not Poisson).
  */
-export function splitRoundRobin(arrivals: number, pool: readonly SimServer[], t: number, out: Map<SimServer, number>): void {
+export function splitRoundRobin(arrivals: number, pool: readonly SimServer[], t: number, out: Offer): void {
   let total = 0;
   for (const s of pool) total += s.effectiveWeight(t);
   if (total <= 0 || arrivals <= 0) return;
@@ -35,24 +40,24 @@ export function splitRoundRobin(arrivals: number, pool: readonly SimServer[], t:
     const n = Math.max(0, Math.floor(owed));
     s.rrCredit = owed - n;
     given += n;
-    out.set(s, (out.get(s) ?? 0) + n);
+    s[out] += n;
   }
   let left = arrivals - given;
   while (left > 0) {
     let best: SimServer | null = null;
     for (const s of pool) if (best === null || s.rrCredit > best.rrCredit) best = s;
     best!.rrCredit -= 1;
-    out.set(best!, (out.get(best!) ?? 0) + 1);
+    best![out] += 1;
     left--;
   }
 }
 
 /** balance random: Poisson thinning, each server independently Poisson(rate * w / W). */
-export function splitRandom(rate: number, pool: readonly SimServer[], t: number, rng: Rng, out: Map<SimServer, number>): void {
+export function splitRandom(rate: number, pool: readonly SimServer[], t: number, rng: Rng): void {
   let total = 0;
   for (const s of pool) total += s.effectiveWeight(t);
   if (total <= 0) return;
-  for (const s of pool) out.set(s, (out.get(s) ?? 0) + rng.poisson((rate * s.effectiveWeight(t)) / total));
+  for (const s of pool) s.want += rng.poisson((rate * s.effectiveWeight(t)) / total);
 }
 
 /** balance source (map-based, hash-type map-based): hash mod the weight slots of the usable servers. */
@@ -119,7 +124,6 @@ export function splitHashed(
   t: number,
   rng: Rng,
   ring: Ring,
-  out: Map<SimServer, number>,
 ): void {
   let total = 0;
   for (const k of keys) total += k.share;
@@ -128,6 +132,6 @@ export function splitHashed(
     const n = rng.poisson((rate * k.share) / total);
     if (n === 0) continue;
     const s = balance === 'source' ? sourceServer(k, pool, t) : ring.serverFor(k, pool);
-    if (s !== undefined) out.set(s, (out.get(s) ?? 0) + n);
+    if (s !== undefined) s.want += n;
   }
 }

@@ -53,6 +53,9 @@ export class SimServer {
   /** Per-step scratch of Fleet.step: requests admitted this second, and room left (Infinity without maxconn). */
   admitted = 0;
   room = 0;
+  /** Per-step scratch of the routing (routing.ts): requests offered this second, and offered again by a spill pass. */
+  want = 0;
+  spill = 0;
 
   // ---- counters as the exporters show them (reset by a reload / restart)
   r2xx = 0;
