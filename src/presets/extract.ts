@@ -112,12 +112,22 @@ function noteTime(acc: Acc, field: 'requests' | 'errors' | 'cpuSeconds', s: Expo
   times[field] = Math.max(times[field] ?? -Infinity, s.timestampMs);
 }
 
-function indexSamples(families: readonly Family[]): Map<string, ExpositionSample[]> {
+function indexSamples(families: readonly Family[]): Map<string, readonly ExpositionSample[]> {
   const byName = new Map<string, ExpositionSample[]>();
+  // Lists borrowed from a family as they are (copied before anything is added to them).
+  const borrowed = new Set<readonly ExpositionSample[]>();
   for (const f of families) {
+    // The usual family (a counter or gauge) names every sample after itself:
+    // its own list is used, without a lookup and a push per sample.
+    if (!byName.has(f.name) && f.samples.every((s) => s.name === f.name)) {
+      byName.set(f.name, f.samples as ExpositionSample[]);
+      borrowed.add(f.samples);
+      continue;
+    }
     for (const s of f.samples) {
       let list = byName.get(s.name);
       if (list === undefined) byName.set(s.name, (list = []));
+      else if (borrowed.has(list)) byName.set(s.name, (list = [...list]));
       list.push(s);
     }
   }

@@ -58,7 +58,9 @@ test('a good reload closes the previous source', async () => {
     const realClose = old.close?.bind(old);
     old.close = async () => { closed++; await realClose?.(); };
     assert.equal(await rt.reload(), true);
-    await new Promise((r) => setTimeout(r, 200));
+    // The old source is closed once its last cycle is done: wait for that
+    // (bounded), rather than a fixed 200 ms a loaded machine can overrun.
+    for (const deadline = Date.now() + 10_000; closed === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     assert.equal(closed, 1);
   } finally {
     await rt.stop(2000);
