@@ -18,8 +18,9 @@
 // up to its time (`{"id":…,"sink":…`, what has() looks up) and whose value
 // is the rest (`,"at":…,"outcome":…}`), one string shared by every pair
 // finished at the same instant with the same outcome. No record objects, no
-// separate id or key strings, no cached text: ~150 bytes a pair instead of
-// ~550, and the persisted form is unchanged.
+// separate id or key strings, no cached text: ~250 bytes a pair with its
+// lane entry instead of ~550 (20,000 pairs, 4.8 instead of 10.5 MiB), and
+// the persisted form is unchanged.
 
 import type { DoneOutcome, DoneRecord } from './outbox-state.js';
 
@@ -27,6 +28,16 @@ import type { DoneOutcome, DoneRecord } from './outbox-state.js';
 export const MAX_DONE = 20_000;
 
 const AT = ',"at":';
+
+/**
+ * V8 keeps a concatenation as a tree of its pieces until something reads its
+ * characters, which flattens it in place: a kept key is read once so that it
+ * is one flat string (measured: ~160 instead of ~300 bytes a key).
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
 
 function head(id: string, sink: string): string {
   return `{"id":${JSON.stringify(id)},"sink":${JSON.stringify(sink)}`;
@@ -45,7 +56,7 @@ export class DoneLog {
 
   constructor(private readonly retentionMs: number, restored: readonly DoneRecord[] = []) {
     // Restored pairs carry no dedup key: each stays until retention or the cap.
-    for (const d of [...restored].sort((a, b) => a.at - b.at)) this.records.set(head(d.id, d.sink), this.tail(d.at, d.outcome));
+    for (const d of [...restored].sort((a, b) => a.at - b.at)) this.records.set(flat(head(d.id, d.sink)), this.tail(d.at, d.outcome));
   }
 
   get size(): number {
@@ -57,8 +68,8 @@ export class DoneLog {
   }
 
   record(id: string, sink: string, dedupKey: string, at: number, outcome: DoneOutcome): void {
-    const key = head(id, sink);
-    const lane = `${sink}\n${dedupKey}`;
+    const key = flat(head(id, sink));
+    const lane = flat(`${sink}\n${dedupKey}`);
     const older = this.newestInLane.get(lane);
     if (older !== undefined && older !== key) this.records.delete(older);
     this.records.delete(key); // re-inserted at the end: the Map stays in finishing order
