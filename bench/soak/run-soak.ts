@@ -27,6 +27,8 @@ export interface SoakSample {
   readonly cycle: number;
   readonly stateBytes: number;
   readonly outboxEntries: number;
+  /** Finished (notification, sink) pairs the outbox remembers. */
+  readonly doneRecords: number;
   readonly histories: number;
   readonly trackedAlerts: number;
   readonly metricsSeries: number;
@@ -97,7 +99,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         const status = daemon.status(clock.now()) as { alerts: unknown[] };
         const text = await metrics.registry.metrics();
         opts.onSample({
-          cycle: c, stateBytes, outboxEntries: daemon.outbox.size,
+          cycle: c, stateBytes, outboxEntries: daemon.outbox.size, doneRecords: daemon.outbox.doneCount,
           histories: Object.keys((JSON.parse(await import('node:fs').then((f) => f.readFileSync(store.path, 'utf8'))) as { histories: object }).histories).length,
           trackedAlerts: status.alerts.length,
           metricsSeries: text.split('\n').filter((l) => l && !l.startsWith('#')).length,

@@ -149,6 +149,11 @@ export class Outbox {
     return this.queue.size;
   }
 
+  /** Finished (id, sink) pairs remembered against a re-enqueue (outbox-done.ts). */
+  get doneCount(): number {
+    return this.done.size;
+  }
+
   /** Copies of the queued entries, in enqueue order. */
   list(sink?: string): OutboxEntry[] {
     return [...this.queue.entries()].filter((e) => sink === undefined || e.sink === sink).map(cloneEntry);
@@ -254,7 +259,7 @@ export class Outbox {
 
   private finish(e: OutboxEntry, outcome: DoneOutcome, results: DeliveryResult[] | null, extra: { message?: string; status?: number }): void {
     this.queue.remove(e);
-    this.done.record(e.notification.id, e.sink, this.clock.now(), outcome);
+    this.done.record(e.notification.id, e.sink, e.notification.dedupKey, this.clock.now(), outcome);
     if (outcome === 'dropped_expired') {
       this.log?.error({ sink: e.sink, notificationId: e.notification.id, attempts: e.attempts, error: extra.message }, 'notification dropped: gave up after maxAge');
     }
