@@ -134,6 +134,13 @@ function indexSamples(families: readonly Family[]): Map<string, readonly Exposit
   return byName;
 }
 
+/** A value that is its own pool key: not starting with '[' (a JSON key) and holding neither U+0000 nor U+0001 (one pass). */
+function plainKey(v: string): boolean {
+  if (v.charCodeAt(0) === 91) return false;
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) < 2) return false;
+  return true;
+}
+
 /**
  * "be_app/bk1" -> ["be_app", "bk1"]: the first `poolLabelCount` parts are the
  * pool label values, the rest is the backend (which may itself hold '/').
@@ -166,8 +173,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       // One pool label (most presets): the value itself, unless it could
       // meet a JSON key ('[' first) or holds U+0000/U+0001.
       const v = Object.prototype.hasOwnProperty.call(labels, single) ? labels[single]! : '';
-      if (v.charCodeAt(0) !== 91 && !v.includes('\u0000') && !v.includes('\u0001')) return v;
-      return JSON.stringify([v]);
+      return plainKey(v) ? v : JSON.stringify([v]);
     }
     let key = '';
     for (const l of spec.poolLabels) {

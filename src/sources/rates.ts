@@ -62,8 +62,14 @@ function usable(v: number): boolean {
   return Number.isFinite(v) && v >= 0;
 }
 
+/** A point as the tracker keeps it: reused when it ages out (one object per series, not one per scrape). */
+interface MutablePoint {
+  at: number;
+  value: number;
+}
+
 interface Series {
-  points: CounterPoint[];
+  points: MutablePoint[];
   /** The update (count) the series was last present in. */
   seen: number;
 }
@@ -132,12 +138,18 @@ export class RateTracker {
       // series in the map was: absent ones are dropped below); a series
       // that skipped a scrape came back and starts over.
       const old = series.get(key);
-      let points: CounterPoint[];
+      let points: MutablePoint[];
       if (old !== undefined && old.points.length > 0) {
         points = old.points;
         const lastT = points[points.length - 1]!.at;
         if (t > lastT) {
-          points.push({ at: t, value });
+          if (points.length >= this.maxPoints) {
+            // Full window: the oldest point becomes the newest.
+            const p = points.shift()!;
+            p.at = t;
+            p.value = value;
+            points.push(p);
+          } else points.push({ at: t, value });
           while (points.length > this.maxPoints) points.shift();
           while (points.length > 2 && t - points[0]!.at > this.maxAgeMs) points.shift();
         } else if (t < lastT) {

@@ -38,3 +38,14 @@ test('property: one reading per distinct (pool, backend), requests summed within
     assert.deepEqual(got, expected);
   }), { numRuns: 300 });
 });
+
+test('one pool label: a value that needs quoting and a value that looks like its quoted form stay distinct pools', () => {
+  const single = createExtractor({ poolLabels: ['proxy'], backendLabel: 'server', requests: [{ metric: 'reqs' }] });
+  const quoted = JSON.stringify(['be\u0000']); // what the key of 'be\u0000' is
+  const out = single.extract([{ name: 'reqs', type: 'counter', help: '', samples: [
+    { name: 'reqs', labels: { proxy: 'be\u0000', server: 's1' }, value: 1 },
+    { name: 'reqs', labels: { proxy: quoted, server: 's1' }, value: 2 },
+    { name: 'reqs', labels: { proxy: '[', server: 's1' }, value: 4 },
+  ] }]);
+  assert.deepEqual(out.map((r) => [r.pool.proxy, r.requests]), [['be\u0000', 1], [quoted, 2], ['[', 4]]);
+});
