@@ -27,15 +27,16 @@ test('a server that drips a valid answer slower than the timeout times out (the 
     let i = 0;
     const t = setInterval(() => {
       if (res.destroyed || i >= DOC.length) { clearInterval(t); res.end(); return; }
-      res.write(DOC.slice(i, i + 4));
-      i += 4;
-    }, 40);
+      res.write(DOC.slice(i, i + 1));
+      i += 1;
+    }, 40); // the whole answer would take ~4.4 s
   });
   const started = Date.now();
   const e = await new PrometheusApi({ url, timeoutMs: 400 }).query('up', 0).catch((x: unknown) => x);
   assert.ok(isSkewwatchError(e, 'source-timeout'), String(e));
   assert.match((e as Error).message, /no complete answer within 400 ms/);
-  assert.ok(Date.now() - started < 1500, 'gave up at the deadline, not at the end of the drip');
+  // Well before the drip's end, with room for a loaded machine's timers.
+  assert.ok(Date.now() - started < 3000, 'gave up at the deadline, not at the end of the drip');
 });
 
 test('the cycle deadline (the caller\'s signal) aborts a body in progress', async () => {
