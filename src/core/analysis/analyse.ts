@@ -20,9 +20,14 @@ import { EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
 import { appendHistory } from './history-append.js';
 import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
 import { withCapacityLoss } from './capacity-loss-verdict.js';
+import * as backendRows from './backend-rows.js';
+import { withBackendRows, type BackendRows } from './backend-rows.js';
 
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_STARVED } = MARKS;
+// Module-local copies (tsx compiles imported bindings to getter calls; packRows runs per backend).
+const { ROW_STRIDE, NULL_WEIGHT, NULL_UTIL, NULL_QUEUE, HEALTH_SHIFT, OUTLIER_SHIFT } = backendRows;
+const { WEIGHT: R_WEIGHT, RATE: R_RATE, SHARE: R_SHARE, EXPECTED: R_EXPECTED, RATIO: R_RATIO, UTIL: R_UTIL, QUEUE: R_QUEUE, Z: R_Z, FLAGS: R_FLAGS } = backendRows.ROW;
 
 export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
 export { EMPTY_HISTORY } from './history.js';
@@ -38,6 +43,24 @@ export function analysePool(
   now: number,
   opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
 ): PoolVerdict {
+  return analyse(sample, history, now, opts, true);
+}
+
+/**
+ * analysePool with the verdict's `backends` built as plain BackendStat
+ * objects at once, as before the rows were packed (backend-rows.ts): the
+ * reference the tests compare analysePool with (same keys, same values).
+ */
+export function analysePoolEager(
+  sample: PoolSample,
+  history: PoolHistory,
+  now: number,
+  opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+): PoolVerdict {
+  return analyse(sample, history, now, opts, false);
+}
+
+function analyse(sample: PoolSample, history: PoolHistory, now: number, opts: AnalysisOptions, packed: boolean): PoolVerdict {
   // Checked once; an old-format or damaged history reads as empty.
   const h = usable(history);
   const p = preparePool(sample, opts, h, now);
@@ -65,8 +88,8 @@ export function analysePool(
   // Capacity loss (capacity-loss.ts): most of the pool left service, the survivors saturate.
   const loss = analyseCapacityLoss(p, h, now, opts);
   const decision = withCapacityLoss(strained, loss, String(sample.pool), opts);
-  const rows = backendStats(p);
-  const { backends, starved } = rows;
+  const rows = packed ? packRows(p) : eagerRows(p);
+  const { starved } = rows;
   let hot = rows.hot;
   if (strain.backend >= 0) hot = withName(hot, String(sample.backends[strain.backend]!.backend));
   if (loss && decision.reasons.includes('capacity-loss')) hot = withName(hot, loss.hottest);
@@ -76,14 +99,14 @@ export function analysePool(
   // Two literals rather than a spread of `dataGap`: the spread made every
   // verdict a slow-path object copy (same keys, same order either way).
   if (decision.dataGap) {
-    return {
+    return finish({
       pool: sample.pool, labels: sample.labels, at: now, severity: decision.severity, reasons: decision.reasons,
       explanation: decision.explanation, totalRate: p.totalRate, upCount: p.upCount, unavailable: p.unavailable,
       missing: p.missing, warming: p.warming, backups: p.backups, unweighted: p.unweighted, hot, starved,
-      dataGap: true, stats: skew.stats, cpu: cpu.stats, forecast, backends,
-    };
+      dataGap: true, stats: skew.stats, cpu: cpu.stats, forecast,
+    }, rows);
   }
-  return {
+  return finish({
     pool: sample.pool,
     labels: sample.labels,
     at: now,
@@ -102,8 +125,18 @@ export function analysePool(
     stats: skew.stats,
     cpu: cpu.stats,
     forecast,
-    backends,
-  };
+  }, rows);
+}
+
+/**
+ * The verdict with its `backends`, added last (where the literal had it
+ * before): the packed rows behind an accessor (backend-rows.ts), or the
+ * objects themselves (analysePoolEager).
+ */
+function finish(verdict: Omit<PoolVerdict, 'backends'>, rows: Rows): PoolVerdict {
+  if (rows.packed !== null) return withBackendRows(verdict, rows.packed);
+  (verdict as { backends?: readonly BackendStat[] }).backends = rows.objects;
+  return verdict as PoolVerdict;
 }
 
 /**
@@ -132,7 +165,60 @@ function withName(names: string[], name: string): string[] {
   return names;
 }
 
-function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]; starved: string[] } {
+interface Rows {
+  /** The rows packed (analysePool), or null when `objects` holds them (analysePoolEager). */
+  readonly packed: BackendRows | null;
+  readonly objects: readonly BackendStat[];
+  readonly hot: string[];
+  readonly starved: string[];
+}
+
+const NO_STATS: readonly BackendStat[] = Object.freeze([]);
+
+/**
+ * The verdict's rows as numbers (backend-rows.ts), with the same values the
+ * objects of eagerRows hold; hot and starved names in backend order.
+ */
+function packRows(p: PreparedPool): Rows {
+  const { d, n } = p;
+  const src = p.sample.backends;
+  const names = new Array<string>(n);
+  const values = new Array<number>(n * ROW_STRIDE);
+  let hot = NO_NAMES;
+  let starved = NO_NAMES;
+  for (let i = 0, o = 0, r = 0; i < n; i++, o += STRIDE, r += ROW_STRIDE) {
+    const b = src[i]!;
+    const name = String(b.backend);
+    names[i] = name;
+    const tested = (d[o + C_FLAGS]! & F_TESTED) !== 0;
+    const mark = d[o + C_MARK]!;
+    // Outlier and health codes as backend-rows.ts numbers them (healthOf: anything else is down).
+    const outlier = mark & M_HOT ? 1 : mark & M_STARVED ? 2 : 0;
+    if (outlier === 1) hot = hot === NO_NAMES ? [name] : (hot.push(name), hot);
+    else if (outlier === 2) starved = starved === NO_NAMES ? [name] : (starved.push(name), starved);
+    const health = b.health === 'up' ? 0 : b.health === 'maint' ? 2 : 1;
+    const weight = d[o + C_WEIGHT]!;
+    const util = d[o + C_UTIL]!;
+    const queue = d[o + C_QUEUE]!;
+    const weightNull = !(weight >= 0);
+    const utilNull = !(util >= 0 && Number.isFinite(util));
+    const queueNull = !(queue >= 0);
+    values[r + R_WEIGHT] = weightNull ? 0 : weight;
+    values[r + R_RATE] = d[o + C_RATE]!;
+    values[r + R_SHARE] = tested ? d[o + C_SHARE]! : 0;
+    values[r + R_EXPECTED] = tested ? d[o + C_EXPECTED]! : 0;
+    values[r + R_RATIO] = tested ? d[o + C_RATIO]! : 0;
+    values[r + R_UTIL] = utilNull ? 0 : util;
+    values[r + R_QUEUE] = queueNull ? 0 : queue;
+    values[r + R_Z] = d[o + C_Z]!;
+    values[r + R_FLAGS] = (weightNull ? NULL_WEIGHT : 0) | (utilNull ? NULL_UTIL : 0) | (queueNull ? NULL_QUEUE : 0)
+      | (health << HEALTH_SHIFT) | (outlier << OUTLIER_SHIFT);
+  }
+  return { packed: { names, values }, objects: NO_STATS, hot, starved };
+}
+
+/** The rows as BackendStat objects, built the way the analysis always built them (analysePoolEager). */
+function eagerRows(p: PreparedPool): Rows {
   const { d, n } = p;
   const src = p.sample.backends;
   const backends = new Array<BackendStat>(n);
@@ -163,7 +249,7 @@ function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]
       outlier,
     };
   }
-  return { backends, hot, starved };
+  return { packed: null, objects: backends, hot, starved };
 }
 
 export interface SnapshotAnalysis {
