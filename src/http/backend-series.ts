@@ -33,16 +33,16 @@ export class BackendRowView {
   }
 
   share(i: number): number {
-    return this.rows ? this.rows.values[i * ROW_STRIDE + SHARE]! : this.objects![i]!.share;
+    return this.rows ? this.rows.values[this.rows.offset + i * ROW_STRIDE + SHARE]! : this.objects![i]!.share;
   }
 
   expectedShare(i: number): number {
-    return this.rows ? this.rows.values[i * ROW_STRIDE + EXPECTED]! : this.objects![i]!.expectedShare;
+    return this.rows ? this.rows.values[this.rows.offset + i * ROW_STRIDE + EXPECTED]! : this.objects![i]!.expectedShare;
   }
 
   utilisation(i: number): number | null {
     if (!this.rows) return this.objects![i]!.utilisation;
-    const o = i * ROW_STRIDE;
+    const o = this.rows.offset + i * ROW_STRIDE;
     return this.rows.values[o + FLAGS]! & NULL_UTIL ? null : this.rows.values[o + UTIL]!;
   }
 }

@@ -26,6 +26,7 @@ import { withBackendRows, type BackendRows } from './backend-rows.js';
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_STARVED } = MARKS;
 // Module-local copies (tsx compiles imported bindings to getter calls; packRows runs per backend).
+const rowSpace = backendRows.rowSpace;
 const { ROW_STRIDE, NULL_WEIGHT, NULL_UTIL, NULL_QUEUE, HEALTH_SHIFT, OUTLIER_SHIFT } = backendRows;
 const { WEIGHT: R_WEIGHT, RATE: R_RATE, SHARE: R_SHARE, EXPECTED: R_EXPECTED, RATIO: R_RATIO, UTIL: R_UTIL, QUEUE: R_QUEUE, Z: R_Z, FLAGS: R_FLAGS } = backendRows.ROW;
 
@@ -88,7 +89,7 @@ function analyse(sample: PoolSample, history: PoolHistory, now: number, opts: An
   // Capacity loss (capacity-loss.ts): most of the pool left service, the survivors saturate.
   const loss = analyseCapacityLoss(p, h, now, opts);
   const decision = withCapacityLoss(strained, loss, String(sample.pool), opts);
-  const rows = packed ? packRows(p) : eagerRows(p);
+  const rows = packed ? packRows(p, h) : eagerRows(p);
   const { starved } = rows;
   let hot = rows.hot;
   if (strain.backend >= 0) hot = withName(hot, String(sample.backends[strain.backend]!.backend));
@@ -179,17 +180,19 @@ const NO_STATS: readonly BackendStat[] = Object.freeze([]);
  * The verdict's rows as numbers (backend-rows.ts), with the same values the
  * objects of eagerRows hold; hot and starved names in backend order.
  */
-function packRows(p: PreparedPool): Rows {
+function packRows(p: PreparedPool, history: PoolHistory): Rows {
   const { d, n } = p;
   const src = p.sample.backends;
-  const names = new Array<string>(n);
-  const values = new Array<number>(n * ROW_STRIDE);
+  // In the running state the history's columns are these names in this order: shared (both never change).
+  const names = sameNames(history.names, src) ? history.names : new Array<string>(n);
+  const fill = names !== history.names;
+  const { values, offset } = rowSpace(n * ROW_STRIDE);
   let hot = NO_NAMES;
   let starved = NO_NAMES;
-  for (let i = 0, o = 0, r = 0; i < n; i++, o += STRIDE, r += ROW_STRIDE) {
+  for (let i = 0, o = 0, r = offset; i < n; i++, o += STRIDE, r += ROW_STRIDE) {
     const b = src[i]!;
     const name = String(b.backend);
-    names[i] = name;
+    if (fill) (names as string[])[i] = name;
     const tested = (d[o + C_FLAGS]! & F_TESTED) !== 0;
     const mark = d[o + C_MARK]!;
     // Outlier and health codes as backend-rows.ts numbers them (healthOf: anything else is down).
@@ -214,7 +217,13 @@ function packRows(p: PreparedPool): Rows {
     values[r + R_FLAGS] = (weightNull ? NULL_WEIGHT : 0) | (utilNull ? NULL_UTIL : 0) | (queueNull ? NULL_QUEUE : 0)
       | (health << HEALTH_SHIFT) | (outlier << OUTLIER_SHIFT);
   }
-  return { packed: { names, values }, objects: NO_STATS, hot, starved };
+  return { packed: { names, values, offset }, objects: NO_STATS, hot, starved };
+}
+
+function sameNames(names: readonly string[], src: PoolSample['backends']): boolean {
+  if (names.length !== src.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== String(src[i]!.backend)) return false;
+  return true;
 }
 
 /** The rows as BackendStat objects, built the way the analysis always built them (analysePoolEager). */
@@ -301,9 +310,10 @@ export function* analyseSnapshotInSlices(
     verdicts[i] = analysePool(sample, history, now, opts);
     next.set(sample.pool, appendHistory(history, sample, now, opts));
   }
-  for (const [pool, history] of histories) {
+  // Keys, not entries: no [pool, history] pair per pool per cycle for the usual case (every pool still there).
+  for (const pool of histories.keys()) {
     if (next.has(pool)) continue;
-    const kept = pruneHistory(history, now, opts);
+    const kept = pruneHistory(histories.get(pool)!, now, opts);
     if (kept.blocks.length > 0) next.set(pool, kept);
   }
   return { verdicts, histories: next };

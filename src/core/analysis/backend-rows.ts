@@ -45,10 +45,38 @@ const OUTLIER: readonly BackendStat['outlier'][] = [null, 'hot', 'starved'];
 
 const { WEIGHT, RATE, SHARE, EXPECTED, RATIO, UTIL, QUEUE, Z, FLAGS } = ROW;
 
-/** A pool's backends as numbers: backend i is names[i] and values[i·ROW_STRIDE, (i+1)·ROW_STRIDE). Never modified once built. */
+/**
+ * A pool's backends as numbers: backend i is names[i] and
+ * values[offset + i·ROW_STRIDE, offset + (i+1)·ROW_STRIDE). Never modified
+ * once built. `values` is usually a slab shared by many pools (rowSpace).
+ */
 export interface BackendRows {
   readonly names: readonly string[];
-  readonly values: readonly number[];
+  readonly values: ArrayLike<number>;
+  readonly offset: number;
+}
+
+/**
+ * Doubles per slab: 256 KiB, ~3,600 backends. A Float64Array's numbers live
+ * outside the JS heap, so the garbage collector neither scans nor copies
+ * them (the verdicts of a cycle stay alive until it ends: a JS array per
+ * pool was copied by every scavenge meanwhile). A kept verdict keeps its
+ * slab alive: at most this much per verdict held beyond its cycle.
+ */
+const SLAB = 32_768;
+let slab = new Float64Array(SLAB);
+let slabUsed = 0;
+
+/** `len` fresh doubles for one pool's rows: a region of the current slab (never handed out twice). */
+export function rowSpace(len: number): { readonly values: Float64Array; readonly offset: number } {
+  if (len > SLAB / 4) return { values: new Float64Array(len), offset: 0 };
+  if (slabUsed + len > SLAB) {
+    slab = new Float64Array(SLAB);
+    slabUsed = 0;
+  }
+  const offset = slabUsed;
+  slabUsed += len;
+  return { values: slab, offset };
 }
 
 /** The flags number of a row. */
@@ -70,7 +98,7 @@ export function rowOutlier(flags: number): BackendStat['outlier'] {
 /** Backend i's BackendStat, a new object with the keys in the order the analysis always wrote them. */
 export function backendStatAt(rows: BackendRows, i: number): BackendStat {
   const v = rows.values;
-  const o = i * ROW_STRIDE;
+  const o = rows.offset + i * ROW_STRIDE;
   const f = v[o + FLAGS]!;
   return {
     backend: rows.names[i]!,
@@ -118,7 +146,7 @@ export function packBackendStats(backends: readonly BackendStat[]): BackendRows 
     values[o + Z] = b.z;
     values[o + FLAGS] = rowFlags(b.health, b.outlier, b.weight === null, b.utilisation === null, b.queue === null);
   }
-  return { names, values };
+  return { names, values, offset: 0 };
 }
 
 /** BackendStat's keys in the order the analysis writes them. */
