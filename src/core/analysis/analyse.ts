@@ -26,7 +26,7 @@ import { withBackendRows, type BackendRows } from './backend-rows.js';
 const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
 const { M_HOT, M_STARVED } = MARKS;
 // Module-local copies (tsx compiles imported bindings to getter calls; packRows runs per backend).
-const rowSpace = backendRows.rowSpace;
+const ROW_SLABS = backendRows.ROW_SLABS;
 const { ROW_STRIDE, NULL_WEIGHT, NULL_UTIL, NULL_QUEUE, HEALTH_SHIFT, OUTLIER_SHIFT } = backendRows;
 const { WEIGHT: R_WEIGHT, RATE: R_RATE, SHARE: R_SHARE, EXPECTED: R_EXPECTED, RATIO: R_RATIO, UTIL: R_UTIL, QUEUE: R_QUEUE, Z: R_Z, FLAGS: R_FLAGS } = backendRows.ROW;
 
@@ -186,7 +186,8 @@ function packRows(p: PreparedPool, history: PoolHistory): Rows {
   // In the running state the history's columns are these names in this order: shared (both never change).
   const names = sameNames(history.names, src) ? history.names : new Array<string>(n);
   const fill = names !== history.names;
-  const { values, offset } = rowSpace(n * ROW_STRIDE);
+  const offset = ROW_SLABS.take(n * ROW_STRIDE);
+  const values = ROW_SLABS.values;
   let hot = NO_NAMES;
   let starved = NO_NAMES;
   for (let i = 0, o = 0, r = offset; i < n; i++, o += STRIDE, r += ROW_STRIDE) {

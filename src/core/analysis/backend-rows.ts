@@ -48,7 +48,7 @@ const { WEIGHT, RATE, SHARE, EXPECTED, RATIO, UTIL, QUEUE, Z, FLAGS } = ROW;
 /**
  * A pool's backends as numbers: backend i is names[i] and
  * values[offset + i·ROW_STRIDE, offset + (i+1)·ROW_STRIDE). Never modified
- * once built. `values` is usually a slab shared by many pools (rowSpace).
+ * once built. `values` is usually a slab shared by many pools (ROW_SLABS).
  */
 export interface BackendRows {
   readonly names: readonly string[];
@@ -64,20 +64,31 @@ export interface BackendRows {
  * slab alive: at most this much per verdict held beyond its cycle.
  */
 const SLAB = 32_768;
-let slab = new Float64Array(SLAB);
-let slabUsed = 0;
 
-/** `len` fresh doubles for one pool's rows: a region of the current slab (never handed out twice). */
-export function rowSpace(len: number): { readonly values: Float64Array; readonly offset: number } {
-  if (len > SLAB / 4) return { values: new Float64Array(len), offset: 0 };
-  if (slabUsed + len > SLAB) {
-    slab = new Float64Array(SLAB);
-    slabUsed = 0;
+/** Hands out fresh regions of the current slab (never the same region twice; a full slab is replaced, not reused). */
+class RowSlabs {
+  values = new Float64Array(SLAB);
+  private used = 0;
+
+  /** Offset of `len` fresh doubles in `values` (read `values` after this call: it may be a new slab). */
+  take(len: number): number {
+    if (len > SLAB / 4) {
+      this.values = new Float64Array(len);
+      this.used = SLAB; // the next pool starts a new slab
+      return 0;
+    }
+    if (this.used + len > SLAB) {
+      this.values = new Float64Array(SLAB);
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += len;
+    return offset;
   }
-  const offset = slabUsed;
-  slabUsed += len;
-  return { values: slab, offset };
 }
+
+/** The analysis' row slabs (analyse.ts writes each pool's rows here once). */
+export const ROW_SLABS = new RowSlabs();
 
 /** The flags number of a row. */
 export function rowFlags(health: Health, outlier: BackendStat['outlier'], weightNull: boolean, utilNull: boolean, queueNull: boolean): number {

@@ -104,3 +104,14 @@ test('assigning backends replaces them like a data property; spread copies are p
   // The shared objects of the copy are not affected.
   assert.equal(copy.backends.length, 2);
 });
+
+test('rows stay as analysed across slabs: many pools, and pools too large for a shared slab', () => {
+  const pool = (name: string, n: number, seed: number): PoolSample => ({ pool: name, labels: {}, windowSeconds: 60, backends: Array.from({ length: n }, (_, i) => ({
+    backend: `s${i}`, health: i % 17 === 3 ? 'down' as const : 'up' as const, rate: 10 + ((i * 7919 + seed) % 13), weight: 1 + (i % 3), cpu: 0.2 + ((i + seed) % 5) / 10, cpuCapacity: 1, queue: i % 4,
+  })) });
+  // 700 pools x 12 backends x 9 numbers: three slabs; then two pools bigger than a quarter slab between small ones.
+  const pools = [...Array.from({ length: 700 }, (_, k) => pool(`p${k}`, 12, k)), pool('big1', 1000, 1), pool('small', 3, 2), pool('big2', 5000, 3), pool('last', 4, 4)];
+  const r = analyseSnapshot({ at: NOW, pools }, new Map(), O);
+  // Compared only after every pool was analysed: a region handed out twice would show here.
+  pools.forEach((p, i) => assert.deepStrictEqual(r.verdicts[i], analysePoolEager(p, EMPTY_HISTORY, NOW, O)));
+});
