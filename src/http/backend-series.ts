@@ -60,8 +60,47 @@ function flaggedNames(v: PoolVerdict): Set<string> {
 }
 
 /** Indices of `view` in descending share, ties in backend order (Array.prototype.sort is stable). */
-function byShare(view: BackendRowView, indices: number[]): number[] {
-  return indices.sort((a, b) => view.share(b) - view.share(a));
+export function byShare(view: BackendRowView, indices: number[]): number[] {
+  // Small lists (a pool's ten backends, every pool every cycle): insertion
+  // sort, stable like Array.prototype.sort, and the same order whenever the
+  // shares are totally ordered (no NaN: the analysis never gives one).
+  if (indices.length > SMALL_SORT) return indices.sort((a, b) => view.share(b) - view.share(a));
+  const n = indices.length;
+  const keys = SHARES.length >= n ? SHARES : (SHARES = new Float64Array(n * 2));
+  for (let i = 0; i < n; i++) {
+    const v = view.share(indices[i]!);
+    if (v !== v) return indices.sort((a, b) => view.share(b) - view.share(a));
+    keys[i] = v;
+  }
+  for (let i = 1; i < n; i++) {
+    const key = keys[i]!;
+    const index = indices[i]!;
+    let j = i - 1;
+    // Strictly greater moves ahead; equal keys keep their order (stable).
+    while (j >= 0 && key > keys[j]!) {
+      keys[j + 1] = keys[j]!;
+      indices[j + 1] = indices[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+    indices[j + 1] = index;
+  }
+  return indices;
+}
+
+/** Lists up to this long are insertion-sorted (byShare). */
+const SMALL_SORT = 32;
+let SHARES = new Float64Array(64);
+
+/** Whether `name` is flagged in `v` (flaggedNames(v).has(name), without building the set). */
+function isFlagged(v: PoolVerdict, name: string): boolean {
+  const fb = v.forecast?.backend;
+  return v.hot.includes(name) || v.starved.includes(name) || v.unavailable.includes(name) || (!!fb && fb === name);
+}
+
+/** Few enough names to test membership by scanning the lists (no Set per pool). */
+function fewFlags(v: PoolVerdict): boolean {
+  return v.hot.length + v.starved.length + v.unavailable.length <= SMALL_SORT;
 }
 
 /**
@@ -72,9 +111,20 @@ function byShare(view: BackendRowView, indices: number[]): number[] {
 export function seriesIndices(v: PoolVerdict, view: BackendRowView, k: number): number[] {
   const n = view.length;
   if (n <= k) return allOf(n);
-  const flagged = flaggedNames(v);
-  const top = new Set(byShare(view, allOf(n)).slice(0, k).map((i) => view.name(i)));
+  const order = byShare(view, allOf(n));
   const out: number[] = [];
+  if (n <= SMALL_SORT && fewFlags(v)) {
+    // The usual pool: membership by scanning k names and the short flag lists.
+    for (let i = 0; i < n; i++) {
+      const name = view.name(i);
+      let top = false;
+      for (let j = 0; j < k && !top; j++) top = view.name(order[j]!) === name;
+      if (top || isFlagged(v, name)) out.push(i);
+    }
+    return out;
+  }
+  const flagged = flaggedNames(v);
+  const top = new Set(order.slice(0, k).map((i) => view.name(i)));
   for (let i = 0; i < n; i++) {
     const name = view.name(i);
     if (flagged.has(name) || top.has(name)) out.push(i);
@@ -89,33 +139,61 @@ export function seriesIndices(v: PoolVerdict, view: BackendRowView, k: number): 
  */
 export function fleetSeriesIndices(verdicts: readonly PoolVerdict[], views: readonly BackendRowView[], k: number, max: number): number[][] {
   const candidates = verdicts.map((v, i) => seriesIndices(v, views[i]!, k));
-  const total = candidates.reduce((n, c) => n + c.length, 0);
+  let total = 0;
+  for (const c of candidates) total += c.length;
   if (total <= max) return candidates;
-  const flaggedOf = candidates.map((c, i) => {
-    const flagged = flaggedNames(verdicts[i]!);
-    return c.filter((j) => flagged.has(views[i]!.name(j)));
-  });
-  const rankedOf = candidates.map((c, i) => byShare(views[i]!, c.filter((j) => !flaggedOf[i]!.includes(j))));
+  // Positions in each pool's candidate list: flagged ones (list order), the
+  // others by share (stable, so list order among equals); kept marks in one
+  // flat array (base[i] + position) instead of a Set per pool.
+  const base = new Int32Array(candidates.length + 1);
+  for (let i = 0; i < candidates.length; i++) base[i + 1] = base[i]! + candidates[i]!.length;
+  const kept = new Uint8Array(total);
+  const rankedOf: number[][] = new Array<number[]>(candidates.length);
   let budget = max;
-  const kept = candidates.map(() => new Set<number>());
-  for (let i = 0; i < verdicts.length && budget > 0; i++) {
-    for (const j of flaggedOf[i]!) {
-      if (budget === 0) break;
-      kept[i]!.add(j);
-      budget--;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    const v = verdicts[i]!;
+    const view = views[i]!;
+    const few = fewFlags(v);
+    const flagged = few ? null : flaggedNames(v);
+    const rest: number[] = [];
+    for (let p = 0; p < c.length; p++) {
+      const name = view.name(c[p]!);
+      if (few ? isFlagged(v, name) : flagged!.has(name)) {
+        if (budget > 0) {
+          kept[base[i]! + p] = 1;
+          budget--;
+        }
+      } else {
+        rest.push(c[p]!);
+      }
     }
+    rankedOf[i] = byShare(view, rest);
   }
+  // Ranked lists hold backend indices; map each back to its position in the (ascending) candidate list.
   for (let round = 0; budget > 0; round++) {
     let any = false;
-    for (let i = 0; i < verdicts.length && budget > 0; i++) {
+    for (let i = 0; i < candidates.length && budget > 0; i++) {
       const j = rankedOf[i]![round];
       if (j === undefined) continue;
       any = true;
-      kept[i]!.add(j);
+      kept[base[i]! + positionOf(candidates[i]!, j)] = 1;
       budget--;
     }
     if (!any) break;
   }
   // In the pool's own order, as seriesIndices gives them.
-  return candidates.map((c, i) => c.filter((j) => kept[i]!.has(j)));
+  return candidates.map((c, i) => c.filter((_, p) => kept[base[i]! + p] === 1));
+}
+
+/** Position of `j` in the ascending list `c` (binary search; j is in c). */
+function positionOf(c: readonly number[], j: number): number {
+  let lo = 0;
+  let hi = c.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c[mid]! < j) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
