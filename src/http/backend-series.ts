@@ -60,7 +60,7 @@ function flaggedNames(v: PoolVerdict): Set<string> {
 }
 
 /** Indices of `view` in descending share, ties in backend order (Array.prototype.sort is stable). */
-export function byShare(view: BackendRowView, indices: number[]): number[] {
+function byShare(view: BackendRowView, indices: number[]): number[] {
   // Small lists (a pool's ten backends, every pool every cycle): insertion
   // sort, stable like Array.prototype.sort, and the same order whenever the
   // shares are totally ordered (no NaN: the analysis never gives one).
