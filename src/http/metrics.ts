@@ -3,6 +3,7 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { PoolVerdict } from '../core/types.js';
 import type { TrackedAlert } from '../core/alerting/evaluator.js';
+import { BackendRowView, fleetSeriesIndices, seriesIndices } from './backend-series.js';
 
 /** Gauges prom-client's collectDefaultMetrics() names with a _total suffix. */
 export const PROM_CLIENT_MISNAMED = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -119,7 +120,9 @@ export class SkewwatchMetrics {
    */
   recordVerdicts(verdicts: readonly PoolVerdict[]): void {
     this.pools.set(verdicts.length);
-    const withSeries = fleetBackendSeries(verdicts, this.backendsPerPool, this.backendsMax);
+    // Packed rows where the analysis made them: no BackendStat is built here (backend-series.ts).
+    const views = verdicts.map((v) => BackendRowView.of(v));
+    const withSeries = fleetSeriesIndices(verdicts, views, this.backendsPerPool, this.backendsMax);
     const n = verdicts.length;
     const pool = new Float64Array(n * POOL_FIELDS);
     const saturation: Array<{ pool: string; backend: string; value: number }> = [];
@@ -136,7 +139,8 @@ export class SkewwatchMetrics {
       pool[o + 6] = v.stats.pValue;
       pool[o + 7] = v.totalRate;
       if (v.forecast?.secondsToSaturation != null) saturation.push({ pool: v.pool, backend: v.forecast.backend, value: v.forecast.secondsToSaturation });
-      for (const b of withSeries[i]!) backends.push({ pool: v.pool, backend: b.backend, share: b.share, expected: b.expectedShare, utilisation: b.utilisation });
+      const view = views[i]!;
+      for (const j of withSeries[i]!) backends.push({ pool: v.pool, backend: view.name(j), share: view.share(j), expected: view.expectedShare(j), utilisation: view.utilisation(j) });
     }
     this.verdictData = { names: verdicts.map((v) => v.pool), pool, saturation, backends };
   }
@@ -211,42 +215,8 @@ export const DEFAULT_BACKENDS_MAX = 10_000;
  * gets its fifth. Under the cap this is exactly backendsWithSeries.
  */
 export function fleetBackendSeries(verdicts: readonly PoolVerdict[], k: number, max: number): PoolVerdict['backends'][] {
-  const candidates = verdicts.map((v) => backendsWithSeries(v, k));
-  const total = candidates.reduce((n, c) => n + c.length, 0);
-  if (total <= max) return candidates;
-  const flaggedOf = candidates.map((c, i) => {
-    const flagged = flaggedNames(verdicts[i]!);
-    return c.filter((b) => flagged.has(b.backend));
-  });
-  const rankedOf = candidates.map((c, i) => c.filter((b) => !flaggedOf[i]!.includes(b)).sort((a, b) => b.share - a.share));
-  let budget = max;
-  const kept = candidates.map(() => new Set<PoolVerdict['backends'][number]>());
-  for (let i = 0; i < verdicts.length && budget > 0; i++) {
-    for (const b of flaggedOf[i]!) {
-      if (budget === 0) break;
-      kept[i]!.add(b);
-      budget--;
-    }
-  }
-  for (let round = 0; budget > 0; round++) {
-    let any = false;
-    for (let i = 0; i < verdicts.length && budget > 0; i++) {
-      const b = rankedOf[i]![round];
-      if (b === undefined) continue;
-      any = true;
-      kept[i]!.add(b);
-      budget--;
-    }
-    if (!any) break;
-  }
-  // In the pool's own order, as backendsWithSeries gives them.
-  return candidates.map((c, i) => c.filter((b) => kept[i]!.has(b)));
-}
-
-function flaggedNames(v: PoolVerdict): Set<string> {
-  const flagged = new Set<string>([...v.hot, ...v.starved, ...v.unavailable]);
-  if (v.forecast?.backend) flagged.add(v.forecast.backend);
-  return flagged;
+  const views = verdicts.map((v) => BackendRowView.ofObjects(v));
+  return fleetSeriesIndices(verdicts, views, k, max).map((indices, i) => indices.map((j) => verdicts[i]!.backends[j]!));
 }
 
 /**
@@ -257,7 +227,5 @@ function flaggedNames(v: PoolVerdict): Set<string> {
  */
 export function backendsWithSeries(v: PoolVerdict, k: number): PoolVerdict['backends'] {
   if (v.backends.length <= k) return v.backends;
-  const flagged = flaggedNames(v);
-  const top = new Set([...v.backends].sort((a, b) => b.share - a.share).slice(0, k).map((b) => b.backend));
-  return v.backends.filter((b) => flagged.has(b.backend) || top.has(b.backend));
+  return seriesIndices(v, BackendRowView.ofObjects(v), k).map((j) => v.backends[j]!);
 }

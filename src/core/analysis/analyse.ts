@@ -9,8 +9,8 @@
 
 import type { BackendStat, PoolHistory, PoolSample, PoolVerdict, Snapshot } from '../types.js';
 import { DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from './options.js';
-import { LAYOUT, healthOf, preparePool, type PreparedPool } from './prepare.js';
-import { analyseSkew, MARKS } from './skew.js';
+import { LAYOUT, preparePool } from './prepare.js';
+import { analyseSkew } from './skew.js';
 import { analyseCpu } from './cpu.js';
 import { analyseCapacity } from './capacity.js';
 import { forecastBackend } from './forecast.js';
@@ -20,9 +20,10 @@ import { EMPTY_HISTORY, oldestAt, pruneHistory, usable } from './history.js';
 import { appendHistory } from './history-append.js';
 import { analyseCapacityLoss } from './capacity-loss.js'; // capacity loss without skew
 import { withCapacityLoss } from './capacity-loss-verdict.js';
+import { withBackendRows } from './backend-rows.js';
+import { eagerRows, NO_NAMES, packRows, type Rows } from './verdict-rows.js';
 
-const { C_EXPECTED, C_FLAGS, C_MARK, C_QUEUE, C_RATE, C_RATIO, C_SHARE, C_UTIL, C_WEIGHT, C_Z, F_TESTED, STRIDE } = LAYOUT;
-const { M_HOT, M_STARVED } = MARKS;
+const { C_UTIL, STRIDE } = LAYOUT;
 
 export { DEFAULT_ANALYSIS_OPTIONS, resolveAnalysisOptions, type AnalysisOptions } from './options.js';
 export { EMPTY_HISTORY } from './history.js';
@@ -38,6 +39,24 @@ export function analysePool(
   now: number,
   opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
 ): PoolVerdict {
+  return analyse(sample, history, now, opts, true);
+}
+
+/**
+ * analysePool with the verdict's `backends` built as plain BackendStat
+ * objects at once, as before the rows were packed (backend-rows.ts): the
+ * reference the tests compare analysePool with (same keys, same values).
+ */
+export function analysePoolEager(
+  sample: PoolSample,
+  history: PoolHistory,
+  now: number,
+  opts: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS,
+): PoolVerdict {
+  return analyse(sample, history, now, opts, false);
+}
+
+function analyse(sample: PoolSample, history: PoolHistory, now: number, opts: AnalysisOptions, packed: boolean): PoolVerdict {
   // Checked once; an old-format or damaged history reads as empty.
   const h = usable(history);
   const p = preparePool(sample, opts, h, now);
@@ -65,8 +84,8 @@ export function analysePool(
   // Capacity loss (capacity-loss.ts): most of the pool left service, the survivors saturate.
   const loss = analyseCapacityLoss(p, h, now, opts);
   const decision = withCapacityLoss(strained, loss, String(sample.pool), opts);
-  const rows = backendStats(p);
-  const { backends, starved } = rows;
+  const rows = packed ? packRows(p, h) : eagerRows(p);
+  const { starved } = rows;
   let hot = rows.hot;
   if (strain.backend >= 0) hot = withName(hot, String(sample.backends[strain.backend]!.backend));
   if (loss && decision.reasons.includes('capacity-loss')) hot = withName(hot, loss.hottest);
@@ -76,14 +95,14 @@ export function analysePool(
   // Two literals rather than a spread of `dataGap`: the spread made every
   // verdict a slow-path object copy (same keys, same order either way).
   if (decision.dataGap) {
-    return {
+    return finish({
       pool: sample.pool, labels: sample.labels, at: now, severity: decision.severity, reasons: decision.reasons,
       explanation: decision.explanation, totalRate: p.totalRate, upCount: p.upCount, unavailable: p.unavailable,
       missing: p.missing, warming: p.warming, backups: p.backups, unweighted: p.unweighted, hot, starved,
-      dataGap: true, stats: skew.stats, cpu: cpu.stats, forecast, backends,
-    };
+      dataGap: true, stats: skew.stats, cpu: cpu.stats, forecast,
+    }, rows);
   }
-  return {
+  return finish({
     pool: sample.pool,
     labels: sample.labels,
     at: now,
@@ -102,8 +121,18 @@ export function analysePool(
     stats: skew.stats,
     cpu: cpu.stats,
     forecast,
-    backends,
-  };
+  }, rows);
+}
+
+/**
+ * The verdict with its `backends`, added last (where the literal had it
+ * before): the packed rows behind an accessor (backend-rows.ts), or the
+ * objects themselves (analysePoolEager).
+ */
+function finish(verdict: Omit<PoolVerdict, 'backends'>, rows: Rows): PoolVerdict {
+  if (rows.packed !== null) return withBackendRows(verdict, rows.packed);
+  (verdict as { backends?: readonly BackendStat[] }).backends = rows.objects;
+  return verdict as PoolVerdict;
 }
 
 /**
@@ -121,8 +150,6 @@ function startingUp(h: PoolHistory, now: number, windowSeconds: number): boolean
   return !(now - oldest >= STARTUP_SPAN_WINDOWS * windowSeconds * 1000);
 }
 
-/** Shared empty name list (frozen: replaced, never pushed to); most pools have no hot or starved backend. */
-const NO_NAMES = Object.freeze([]) as unknown as string[];
 
 /** `names` with `name` added when absent (a new array when `names` is the shared empty one). */
 function withName(names: string[], name: string): string[] {
@@ -130,40 +157,6 @@ function withName(names: string[], name: string): string[] {
   if (names === NO_NAMES) return [name];
   names.push(name);
   return names;
-}
-
-function backendStats(p: PreparedPool): { backends: BackendStat[]; hot: string[]; starved: string[] } {
-  const { d, n } = p;
-  const src = p.sample.backends;
-  const backends = new Array<BackendStat>(n);
-  let hot = NO_NAMES;
-  let starved = NO_NAMES;
-  for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
-    const b = src[i]!;
-    const name = String(b.backend);
-    const tested = (d[o + C_FLAGS]! & F_TESTED) !== 0;
-    const mark = d[o + C_MARK]!;
-    const outlier = mark & M_HOT ? 'hot' : mark & M_STARVED ? 'starved' : null;
-    if (outlier === 'hot') hot = hot === NO_NAMES ? [name] : (hot.push(name), hot);
-    else if (outlier === 'starved') starved = starved === NO_NAMES ? [name] : (starved.push(name), starved);
-    const weight = d[o + C_WEIGHT]!;
-    const util = d[o + C_UTIL]!;
-    const queue = d[o + C_QUEUE]!;
-    backends[i] = {
-      backend: name,
-      health: healthOf(b.health),
-      weight: weight >= 0 ? weight : null,
-      rate: d[o + C_RATE]!,
-      share: tested ? d[o + C_SHARE]! : 0,
-      expectedShare: tested ? d[o + C_EXPECTED]! : 0,
-      ratio: tested ? d[o + C_RATIO]! : 0,
-      utilisation: util >= 0 && Number.isFinite(util) ? util : null,
-      queue: queue >= 0 ? queue : null,
-      z: d[o + C_Z]!,
-      outlier,
-    };
-  }
-  return { backends, hot, starved };
 }
 
 export interface SnapshotAnalysis {
@@ -215,9 +208,10 @@ export function* analyseSnapshotInSlices(
     verdicts[i] = analysePool(sample, history, now, opts);
     next.set(sample.pool, appendHistory(history, sample, now, opts));
   }
-  for (const [pool, history] of histories) {
+  // Keys, not entries: no [pool, history] pair per pool per cycle for the usual case (every pool still there).
+  for (const pool of histories.keys()) {
     if (next.has(pool)) continue;
-    const kept = pruneHistory(history, now, opts);
+    const kept = pruneHistory(histories.get(pool)!, now, opts);
     if (kept.blocks.length > 0) next.set(pool, kept);
   }
   return { verdicts, histories: next };

@@ -13,8 +13,12 @@
 import type { Forecast, PoolHistory } from '../types.js';
 import type { AnalysisOptions } from './options.js';
 import { medianInPlace, theilSen } from './robust.js';
-import { columnOf, strideOf, usable, UTIL } from './history.js';
+import * as layout from './history.js';
+import { columnOf, strideOf, usable } from './history.js';
 import { Scratch } from './scratch.js';
+
+// Module-local copy (tsx compiles imported bindings to getter calls; the column copy reads it per point).
+const { UTIL } = layout;
 
 const XS = new Scratch();
 const YS = new Scratch();
