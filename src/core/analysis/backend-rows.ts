@@ -60,8 +60,9 @@ export interface BackendRows {
  * Doubles per slab: 256 KiB, ~3,600 backends. A Float64Array's numbers live
  * outside the JS heap, so the garbage collector neither scans nor copies
  * them (the verdicts of a cycle stay alive until it ends: a JS array per
- * pool was copied by every scavenge meanwhile). A kept verdict keeps its
- * slab alive: at most this much per verdict held beyond its cycle.
+ * pool was copied by every scavenge meanwhile). A verdict whose rows were
+ * never read keeps its slab alive; reading them (messages, the state file's
+ * alert verdicts) builds the objects and lets the slab go.
  */
 const SLAB = 32_768;
 
@@ -192,7 +193,8 @@ class ReturnsArgument {
  * (which an earlier design paid per pool per cycle, history.ts).
  */
 class RowsStamp extends ReturnsArgument {
-  #rows: BackendRows;
+  /** null once the objects are built: they hold the same values, and a verdict kept long after its cycle (an alert's last verdict, a queued notification's) must not keep a whole slab alive. */
+  #rows: BackendRows | null;
   #objects: readonly BackendStat[] | null = null;
 
   private constructor(o: object, rows: BackendRows) {
@@ -210,11 +212,17 @@ class RowsStamp extends ReturnsArgument {
 
   static objectsOf(o: object): readonly BackendStat[] {
     const s = o as unknown as RowsStamp;
-    return (s.#objects ??= backendStats(s.#rows));
+    if (s.#objects === null) {
+      s.#objects = backendStats(s.#rows!);
+      s.#rows = null;
+    }
+    return s.#objects;
   }
 
   static replace(o: object, backends: readonly BackendStat[]): void {
-    (o as unknown as RowsStamp).#objects = backends;
+    const s = o as unknown as RowsStamp;
+    s.#objects = backends;
+    s.#rows = null;
   }
 
   static hasObjects(o: object): boolean {
@@ -249,7 +257,8 @@ export function withBackendRows<V extends object>(verdict: V, rows: BackendRows)
 /**
  * The packed rows of a verdict made by the analysis, without building the
  * objects; null for any other verdict (a spread copy, a restored or
- * hand-built one, one whose backends were assigned): read `backends` then.
+ * hand-built one, one whose backends were assigned or already read, whose
+ * objects then hold the rows): read `backends` then.
  */
 export function backendRowsOf(verdict: PoolVerdict): BackendRows | null {
   const rows = RowsStamp.rowsOf(verdict);

@@ -65,6 +65,9 @@ test('analysePool gives what the eager rows gave, chained over cycles, and the s
       assert.deepStrictEqual([...status], [eager]);
       assert.deepEqual(Object.keys([...status][0]!), Object.keys(eager));
       sameAsEager(packed, eager);
+      // Read once, the objects hold the rows: the slab is no longer kept by this verdict.
+      assert.equal(backendRowsOf(packed), null, 'a read verdict lets its packed rows go');
+      assert.deepStrictEqual([...CompactVerdicts.of([packed])], [eager]);
       h = appendHistory(h, sample, now, opts);
       now += gaps[k]!;
     });
