@@ -97,19 +97,64 @@ const COMBINE: Readonly<Record<NumField, (a: number, b: number) => number>> = {
 /** Gauges whose NaN means "not set" (HAProxy's limit without maxconn) and is dropped rather than propagated. */
 const FINITE_ONLY: ReadonlySet<NumField> = new Set(['backup', 'stateAgeSeconds', 'responseTime', 'sessionLimit']);
 
-interface Acc {
-  pool: Record<string, string>;
-  backend: string;
-  values: Partial<Record<NumField, number>>;
-  health: Health | undefined;
+/**
+ * One backend's values so far. Every field is declared (undefined until a
+ * sample sets it), so all accumulators share one shape and the per-sample
+ * reads and writes stay monomorphic: an object growing its keys in the order
+ * samples arrived (the earlier design) made each access a keyed lookup.
+ */
+class Acc {
+  requests: number | undefined = undefined;
+  errors: number | undefined = undefined;
+  weight: number | undefined = undefined;
+  queue: number | undefined = undefined;
+  sessions: number | undefined = undefined;
+  cpuSeconds: number | undefined = undefined;
+  cpuCapacity: number | undefined = undefined;
+  backup: number | undefined = undefined;
+  stateAgeSeconds: number | undefined = undefined;
+  responseTime: number | undefined = undefined;
+  sessionLimit: number | undefined = undefined;
+  health: Health | undefined = undefined;
   /** Newest sample timestamp per counter, when the exposition has them. */
-  times?: Partial<Record<'requests' | 'errors' | 'cpuSeconds', number>>;
+  times: Partial<Record<'requests' | 'errors' | 'cpuSeconds', number>> | undefined = undefined;
+  constructor(
+    readonly pool: Record<string, string>,
+    readonly backend: string,
+  ) {}
 }
 
 function noteTime(acc: Acc, field: 'requests' | 'errors' | 'cpuSeconds', s: ExpositionSample): void {
   if (s.timestampMs === undefined) return;
   const times = (acc.times ??= {});
   times[field] = Math.max(times[field] ?? -Infinity, s.timestampMs);
+}
+
+/** Adds one sample's value to an accumulator's field (COMBINE), per field: each a fixed property access. */
+type Adder = (acc: Acc, s: ExpositionSample) => void;
+
+function adderFor(field: Exclude<NumField, 'requests'>): Adder {
+  const combine = COMBINE[field];
+  switch (field) {
+    case 'errors':
+      return (acc, s) => {
+        acc.errors = acc.errors === undefined ? s.value : combine(acc.errors, s.value);
+        noteTime(acc, 'errors', s);
+      };
+    case 'cpuSeconds':
+      return (acc, s) => {
+        acc.cpuSeconds = acc.cpuSeconds === undefined ? s.value : combine(acc.cpuSeconds, s.value);
+        noteTime(acc, 'cpuSeconds', s);
+      };
+    case 'weight': return (acc, s) => void (acc.weight = acc.weight === undefined ? s.value : combine(acc.weight, s.value));
+    case 'queue': return (acc, s) => void (acc.queue = acc.queue === undefined ? s.value : combine(acc.queue, s.value));
+    case 'sessions': return (acc, s) => void (acc.sessions = acc.sessions === undefined ? s.value : combine(acc.sessions, s.value));
+    case 'cpuCapacity': return (acc, s) => void (acc.cpuCapacity = acc.cpuCapacity === undefined ? s.value : combine(acc.cpuCapacity, s.value));
+    case 'backup': return (acc, s) => void (acc.backup = acc.backup === undefined ? s.value : combine(acc.backup, s.value));
+    case 'stateAgeSeconds': return (acc, s) => void (acc.stateAgeSeconds = acc.stateAgeSeconds === undefined ? s.value : combine(acc.stateAgeSeconds, s.value));
+    case 'responseTime': return (acc, s) => void (acc.responseTime = acc.responseTime === undefined ? s.value : combine(acc.responseTime, s.value));
+    case 'sessionLimit': return (acc, s) => void (acc.sessionLimit = acc.sessionLimit === undefined ? s.value : combine(acc.sessionLimit, s.value));
+  }
 }
 
 function indexSamples(families: readonly Family[]): Map<string, readonly ExpositionSample[]> {
@@ -187,7 +232,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
   const configuredBackups = new Set((spec.backupServers ?? []).map((id) => JSON.stringify(splitBackendId(id, spec.poolLabels.length))));
   // The non-request signals this preset reads, in the order they are read
   // (built once: extract runs for every scrape).
-  const fields: ReadonlyArray<readonly [NumField, SignalSpec]> = (
+  const fields: ReadonlyArray<readonly [Exclude<NumField, 'requests'>, SignalSpec]> = (
     [
       ['errors', spec.errors],
       ['weight', spec.weight],
@@ -199,13 +244,9 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       ['stateAgeSeconds', spec.stateAge],
       ['responseTime', spec.responseTime],
       ['sessionLimit', spec.sessionLimit],
-    ] as Array<[NumField, SignalSpec | undefined]>
-  ).filter((f): f is [NumField, SignalSpec] => f[1] !== undefined);
-  const addValue = (acc: Acc, field: NumField, s: ExpositionSample): void => {
-    const prev = acc.values[field];
-    acc.values[field] = prev === undefined ? s.value : COMBINE[field](prev, s.value);
-    if (field === 'errors' || field === 'cpuSeconds') noteTime(acc, field, s);
-  };
+    ] as Array<[Exclude<NumField, 'requests'>, SignalSpec | undefined]>
+  ).filter((f): f is [Exclude<NumField, 'requests'>, SignalSpec] => f[1] !== undefined);
+  const adders = fields.map(([field, sig]) => ({ sig, add: adderFor(field), finiteOnly: FINITE_ONLY.has(field) }));
   return {
     metricNames: [...names],
     ...(spec.fixedPool !== undefined && { fixedLabels: spec.fixedPool }),
@@ -225,14 +266,19 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
       };
       const joinKey = (labels: Readonly<Record<string, string>>, backend: string): string =>
         JSON.stringify([...(spec.joinOn ?? []).map((l) => labels[l] ?? ''), backend]);
-      /** The backend's accumulator in the sample's own pool, created (request series). */
-      const ownAcc = (labels: Readonly<Record<string, string>>, backend: string): Acc => {
-        const pk = poolKeyOf(labels);
-        let ofPool = accs.get(pk);
+      // Samples come metric by metric, each listing a pool's backends in a
+      // row: the last pool's map saves a lookup per sample.
+      let lastKey: string | undefined;
+      let lastPool: Map<string, Acc> | undefined;
+      /** The backend's accumulator in pool `pk` (the sample's own), created (request series). */
+      const accIn = (pk: string, labels: Readonly<Record<string, string>>, backend: string): Acc => {
+        let ofPool = pk === lastKey ? lastPool : accs.get(pk);
         if (ofPool === undefined) accs.set(pk, (ofPool = new Map()));
+        lastKey = pk;
+        lastPool = ofPool;
         let acc = ofPool.get(backend);
         if (acc === undefined) {
-          acc = { pool: poolOf(labels), backend, values: {}, health: undefined };
+          acc = new Acc(poolOf(labels), backend);
           ofPool.set(backend, acc);
           created.push(acc);
           if (spec.joinOn !== undefined) {
@@ -244,6 +290,7 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         }
         return acc;
       };
+      const ownAcc = (labels: Readonly<Record<string, string>>, backend: string): Acc => accIn(poolKeyOf(labels), labels, backend);
       /** Accumulators a non-request sample feeds: its own pool, or (joined) every pool of the backend. */
       const accsFor = (labels: Readonly<Record<string, string>>, backend: string): Acc[] => {
         if (spec.joinOn === undefined) return [ownAcc(labels, backend)];
@@ -261,21 +308,20 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
           const chosen = poolUsesSpec.get(pk);
           if (chosen !== undefined && chosen !== i) continue;
           poolUsesSpec.set(pk, i);
-          const acc = ownAcc(s.labels, backend);
-          acc.values.requests = (acc.values.requests ?? 0) + s.value;
+          const acc = accIn(pk, s.labels, backend);
+          acc.requests = (acc.requests ?? 0) + s.value;
           noteTime(acc, 'requests', s);
         }
       });
 
-      for (const [field, sig] of fields) {
-        const finiteOnly = FINITE_ONLY.has(field);
+      for (const { sig, add, finiteOnly } of adders) {
         for (const s of byName.get(sig.metric) ?? []) {
           const backend = usable(s, sig.where);
           if (backend === undefined) continue;
           if (finiteOnly && !Number.isFinite(s.value)) continue;
           // Unjoined (every preset but one): the sample's own pool, without a list per sample.
-          if (spec.joinOn === undefined) addValue(ownAcc(s.labels, backend), field, s);
-          else for (const acc of accsFor(s.labels, backend)) addValue(acc, field, s);
+          if (spec.joinOn === undefined) add(ownAcc(s.labels, backend), s);
+          else for (const acc of accsFor(s.labels, backend)) add(acc, s);
         }
       }
       if (spec.health !== undefined) {
@@ -283,19 +329,28 @@ export function createExtractor(spec: ExtractorSpec): ScrapeExtractor {
         for (const s of byName.get(h.metric) ?? []) {
           const backend = usable(s, h.where);
           if (backend === undefined) continue;
-          for (const acc of accsFor(s.labels, backend)) acc.health = mergeHealth(acc.health, h.decode(s));
+          if (spec.joinOn === undefined) {
+            const acc = ownAcc(s.labels, backend);
+            acc.health = mergeHealth(acc.health, h.decode(s));
+          } else for (const acc of accsFor(s.labels, backend)) acc.health = mergeHealth(acc.health, h.decode(s));
         }
       }
 
       const out: BackendReading[] = [];
       for (const acc of created) {
         const r: { -readonly [K in keyof BackendReading]: BackendReading[K] } = { pool: acc.pool, backend: acc.backend };
-        const values = acc.values;
-        for (const k in values) {
-          if (k === 'backup' || k === 'sessionLimit') continue;
-          r[k as Exclude<NumField, 'backup' | 'sessionLimit'>] = values[k as NumField]!;
-        }
-        const { backup, sessionLimit } = values;
+        // The keys in the order the samples first set them: requests (read
+        // first), then the other signals in `fields` order.
+        if (acc.requests !== undefined) r.requests = acc.requests;
+        if (acc.errors !== undefined) r.errors = acc.errors;
+        if (acc.weight !== undefined) r.weight = acc.weight;
+        if (acc.queue !== undefined) r.queue = acc.queue;
+        if (acc.sessions !== undefined) r.sessions = acc.sessions;
+        if (acc.cpuSeconds !== undefined) r.cpuSeconds = acc.cpuSeconds;
+        if (acc.cpuCapacity !== undefined) r.cpuCapacity = acc.cpuCapacity;
+        if (acc.stateAgeSeconds !== undefined) r.stateAgeSeconds = acc.stateAgeSeconds;
+        if (acc.responseTime !== undefined) r.responseTime = acc.responseTime;
+        const { backup, sessionLimit } = acc;
         // 0 means "no limit" (as does NaN, dropped above).
         if (sessionLimit !== undefined && sessionLimit > 0) r.sessionLimit = sessionLimit;
         const named = configuredBackups.size > 0 && configuredBackups.has(JSON.stringify([...spec.poolLabels.map((l) => acc.pool[l] ?? ''), acc.backend]));

@@ -4,23 +4,31 @@
 import type { BackendSample, Health, PoolSample } from '../core/types.js';
 import type { SeriesRate } from './rates.js';
 
-export interface BackendAcc {
-  pool: Readonly<Record<string, string>>;
-  backend: string;
-  rate?: number;
-  count?: number;
-  seconds?: number;
-  errorRate?: number;
-  weight?: number;
-  health?: Health;
-  queue?: number;
-  cpu?: number;
-  cpuCapacity?: number;
-  sessions?: number;
-  sessionLimit?: number;
-  backup?: boolean;
-  stateAgeSeconds?: number;
-  responseTime?: number;
+/**
+ * One backend's signals, summed over the targets that report it. Every field
+ * is declared (undefined until a target sets it) so that all accumulators
+ * share one shape: fields added in whatever order the signals arrived made
+ * every read in buildPools a lookup through many shapes.
+ */
+export class BackendAcc {
+  rate: number | undefined = undefined;
+  count: number | undefined = undefined;
+  seconds: number | undefined = undefined;
+  errorRate: number | undefined = undefined;
+  weight: number | undefined = undefined;
+  health: Health | undefined = undefined;
+  queue: number | undefined = undefined;
+  cpu: number | undefined = undefined;
+  cpuCapacity: number | undefined = undefined;
+  sessions: number | undefined = undefined;
+  sessionLimit: number | undefined = undefined;
+  backup: boolean | undefined = undefined;
+  stateAgeSeconds: number | undefined = undefined;
+  responseTime: number | undefined = undefined;
+  constructor(
+    readonly pool: Readonly<Record<string, string>>,
+    readonly backend: string,
+  ) {}
 }
 
 /** The weight averaged over the window; the current one when unchanged (no float noise) or not yet known. */

@@ -36,7 +36,7 @@ import { createAgents, displayUrl, fetchText, registerTargetSecrets, type Agents
 import { parseMatcherList } from '../signals/label-matchers.js';
 import { poolSelector } from '../signals/pool-selection.js';
 import { RateTracker } from './rates.js';
-import { addRequests, buildPools, poolKey, windowWeight, type BackendAcc } from './scrape-pools.js';
+import { addRequests, BackendAcc, buildPools, poolKey, windowWeight } from './scrape-pools.js';
 import type { Source } from './source.js';
 
 export interface ScrapeTarget extends FetchTarget {
@@ -97,17 +97,30 @@ interface TargetState {
    * Fed to the tracker like a counter, its rate is the weight averaged over
    * the same scrapes as the request rate (see absorbBalancer).
    */
-  readonly weightSeconds: Map<string, { total: number; at: number; weight: number }>;
+  readonly weightSeconds: Map<string, WeightIntegral>;
   /**
    * The tracker keys of each backend's signals, built once per backend
    * rather than concatenated twice per signal per scrape (the same string
    * objects each scrape: their hashes are computed once). Keyed by the
-   * backend's identity; entries of backends absent from a scrape are dropped.
+   * backend's pool key, then its name (no identity string built per reading
+   * per scrape to find them); entries of backends absent from a scrape are
+   * dropped.
    */
-  readonly seriesKeys: Map<string, SeriesKeys>;
+  readonly seriesKeys: Map<string, Map<string, SeriesKeys>>;
+}
+
+/** A backend's weight-seconds so far and the weight that holds since `at` (updated in place each scrape). */
+interface WeightIntegral {
+  total: number;
+  at: number;
+  weight: number;
 }
 
 interface SeriesKeys {
+  /** The backend's identity: JSON of [pool key, backend]. */
+  readonly id: string;
+  /** Its accumulator's key in collect (pool key, separator, backend). */
+  readonly acc: string;
   readonly req: string;
   readonly err: string;
   readonly cpu: string;
@@ -123,6 +136,9 @@ interface Fetched {
 }
 
 const SIGNAL_SEP = '\u0000';
+
+/** The accumulator of a backend in this collect: by `key` (pool key, SIGNAL_SEP, backend), created with `pool` and `backend`. */
+type AccFor = (key: string, pool: Readonly<Record<string, string>>, backend: string) => BackendAcc;
 
 export class ScrapeSource implements Source {
   readonly name: string;
@@ -214,10 +230,9 @@ export class ScrapeSource implements Source {
     this.cpuErrors = results.filter((r): r is SkewwatchError => r instanceof SkewwatchError);
 
     const backends = new Map<string, BackendAcc>();
-    const accFor = (pool: Readonly<Record<string, string>>, backend: string): BackendAcc => {
-      const key = poolKey(this.preset.poolLabels, pool) + SIGNAL_SEP + backend;
+    const accFor: AccFor = (key, pool, backend) => {
       let acc = backends.get(key);
-      if (acc === undefined) backends.set(key, (acc = { pool, backend }));
+      if (acc === undefined) backends.set(key, (acc = new BackendAcc(pool, backend)));
       return acc;
     };
 
@@ -254,7 +269,7 @@ export class ScrapeSource implements Source {
   private absorbBalancer(
     st: TargetState,
     fetched: Fetched,
-    accFor: (pool: Readonly<Record<string, string>>, backend: string) => BackendAcc,
+    accFor: AccFor,
   ): void {
     let readings: BackendReading[];
     try {
@@ -275,20 +290,30 @@ export class ScrapeSource implements Source {
     // One identity per reading, computed once: the counters' keys and the
     // rates' lookups below share it.
     const scrape = ++this.scrapes;
-    const ids = readings.map((r) => JSON.stringify([poolKey(this.preset.poolLabels, r.pool), r.backend]));
-    const keys = ids.map((id) => {
-      let k = st.seriesKeys.get(id);
+    const poolLabels = this.preset.poolLabels;
+    const keys = readings.map((r) => {
+      const pk = poolKey(poolLabels, r.pool);
+      let ofPool = st.seriesKeys.get(pk);
+      if (ofPool === undefined) st.seriesKeys.set(pk, (ofPool = new Map()));
+      let k = ofPool.get(r.backend);
       if (k === undefined) {
-        k = { req: id + SIGNAL_SEP + 'req', err: id + SIGNAL_SEP + 'err', cpu: id + SIGNAL_SEP + 'cpu', wsec: id + SIGNAL_SEP + 'wsec', seen: scrape };
-        st.seriesKeys.set(id, k);
+        const id = JSON.stringify([pk, r.backend]);
+        k = {
+          id, acc: pk + SIGNAL_SEP + r.backend,
+          req: id + SIGNAL_SEP + 'req', err: id + SIGNAL_SEP + 'err', cpu: id + SIGNAL_SEP + 'cpu', wsec: id + SIGNAL_SEP + 'wsec', seen: scrape,
+        };
+        ofPool.set(r.backend, k);
       } else k.seen = scrape;
       return k;
     });
-    for (const [id, k] of st.seriesKeys) if (k.seen !== scrape) st.seriesKeys.delete(id);
+    for (const [pk, ofPool] of st.seriesKeys) {
+      for (const [backend, k] of ofPool) if (k.seen !== scrape) ofPool.delete(backend);
+      if (ofPool.size === 0) st.seriesKeys.delete(pk);
+    }
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const id = ids[i]!;
       const k = keys[i]!;
+      const id = k.id;
       if (r.requests !== undefined) counters.set(k.req, r.requests);
       if (r.errors !== undefined) counters.set(k.err, r.errors);
       if (r.cpuSeconds !== undefined) counters.set(k.cpu, r.cpuSeconds);
@@ -299,16 +324,22 @@ export class ScrapeSource implements Source {
       if (r.weight !== undefined) {
         // Left-point integral: the previous weight held until this scrape.
         const w = st.weightSeconds.get(id);
-        const total = w ? w.total + (w.weight * Math.max(0, fetched.at - w.at)) / 1000 : 0;
-        st.weightSeconds.set(id, { total, at: fetched.at, weight: r.weight });
-        counters.set(k.wsec, total);
+        if (w === undefined) {
+          st.weightSeconds.set(id, { total: 0, at: fetched.at, weight: r.weight });
+          counters.set(k.wsec, 0);
+        } else {
+          w.total = w.total + (w.weight * Math.max(0, fetched.at - w.at)) / 1000;
+          w.at = fetched.at;
+          w.weight = r.weight;
+          counters.set(k.wsec, w.total);
+        }
       }
     }
     const rates = st.tracker.update(fetched.at, counters, times);
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
       const k = keys[i]!;
-      const acc = accFor(r.pool, r.backend);
+      const acc = accFor(k.acc, r.pool, r.backend);
       const req = rates.get(k.req);
       if (req !== undefined) addRequests(acc, req);
       const err = rates.get(k.err);
@@ -338,7 +369,7 @@ export class ScrapeSource implements Source {
   private absorbCpu(
     st: TargetState,
     fetched: Fetched,
-    accFor: (pool: Readonly<Record<string, string>>, backend: string) => BackendAcc,
+    accFor: AccFor,
   ): void {
     const labels = st.target.labels!;
     const reading = readCpu(fetched.families, st.target.cpuMetric ?? 'auto');
@@ -352,7 +383,8 @@ export class ScrapeSource implements Source {
     const rate = st.tracker.update(fetched.at, new Map([['cpu', reading.seconds]])).get('cpu');
     const pool: Record<string, string> = {};
     for (const l of this.preset.poolLabels) pool[l] = labels[l]!;
-    const acc = accFor(pool, labels[this.preset.backendLabel]!);
+    const backend = labels[this.preset.backendLabel]!;
+    const acc = accFor(poolKey(this.preset.poolLabels, pool) + SIGNAL_SEP + backend, pool, backend);
     if (rate !== undefined) acc.cpu = (acc.cpu ?? 0) + rate.rate;
     const capacity = st.target.cpuCapacity ?? reading.capacity;
     if (capacity !== undefined) acc.cpuCapacity = capacity;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../../bench/detection/sim/random.js';
+import { prng } from '../../src/util/prng.js';
 import { Fleet } from '../../bench/detection/sim/fleet.js';
 import { renderHaproxy } from '../../bench/detection/sim/exposition.js';
 import type { PoolSpec, ServerSpec } from '../../bench/detection/sim/types.js';
@@ -22,6 +23,16 @@ function spec(n: number, over: Partial<ServerSpec> = {}, pool: Partial<PoolSpec>
 function answered(f: Fleet): number {
   return f.servers.reduce((a, s) => a + s.r2xx + s.r3xx + s.r4xx + s.r5xx + s.backlog + s.queueLength, 0) + f.backend503 + f.backendQueueLength;
 }
+
+test('the simulator draws the seeded mulberry32 sequence of src/util/prng.ts (every run is a function of its seed)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }), (seed) => {
+      const rng = new Rng(seed);
+      const reference = prng(seed);
+      for (let i = 0; i < 50; i++) assert.equal(rng.uniform(), reference());
+    }),
+  );
+});
 
 test('Poisson draws have the right mean and variance (small and large means)', () => {
   for (const mean of [0.3, 4, 29, 31, 400]) {

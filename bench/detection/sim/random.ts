@@ -1,14 +1,24 @@
-// Seeded random draws for the fleet simulator: uniform (mulberry32 from
+// Seeded random draws for the fleet simulator: uniform (mulberry32, as
 // src/util/prng.ts), Poisson and normal. Every run of the benchmark is a pure
 // function of its seed.
-import { prng } from '../../../src/util/prng.js';
 
 export class Rng {
-  private readonly next: () => number;
+  /** mulberry32's whole state (src/util/prng.ts, same steps inline: no object per draw). */
+  private state: number;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    this.next = prng(seed);
+    this.state = seed >>> 0;
+  }
+
+  /** The next uniform in [0, 1): exactly prng(seed)'s sequence (test/bench/simulator.test.ts). */
+  private next(): number {
+    const next = (this.state + 0x6d2b79f5) >>> 0;
+    this.state = next;
+    let t = next;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** Uniform in [0, 1). */
