@@ -130,10 +130,15 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
   // Every target of a cycle is read at the same fleet second (set before
   // the cycle, with a few ms of midpoint error), so the source's midpoint
   // time is the instant the counters were rendered.
-  const answer = (path: string): Answer => {
+  // `only`: the metrics the parser would keep (the 'families' wire builds no others).
+  const answer = (path: string, only?: ReadonlySet<string>): Answer => {
     if (path === '/metrics') {
       if (failBalancer) return { status: 503, blocks: [] };
-      const blocks = haproxyBlocks(fleet, { hideWeight: ctx.hideWeightOnce, ...(sc.backupMetric === false ? { backupMetric: false } : {}) });
+      const blocks = haproxyBlocks(fleet, {
+        hideWeight: ctx.hideWeightOnce,
+        ...(sc.backupMetric === false ? { backupMetric: false } : {}),
+        ...(only !== undefined ? { only } : {}),
+      });
       ctx.hideWeightOnce.clear();
       return { status: 200, blocks };
     }
@@ -223,7 +228,7 @@ const CPU_NAMES = new Set<string>(CPU_METRIC_NAMES);
  * method is private to ScrapeSource; if it is renamed this fails loudly
  * rather than silently measuring something else.
  */
-function handParsed(source: unknown, answer: (path: string) => Answer, clock: Clock): void {
+function handParsed(source: unknown, answer: (path: string, only?: ReadonlySet<string>) => Answer, clock: Clock): void {
   type State = { target: { url: string; role: 'balancer' | 'cpu' }; display: string };
   const s = source as { fetchOne?: unknown; states?: unknown };
   if (typeof s.fetchOne !== 'function' || !Array.isArray(s.states)) {
@@ -233,8 +238,9 @@ function handParsed(source: unknown, answer: (path: string) => Answer, clock: Cl
   s.fetchOne = async (st: State) => {
     let path = paths.get(st.target.url);
     if (path === undefined) paths.set(st.target.url, (path = new URL(st.target.url).pathname));
-    const a = answer(path);
+    const keep = st.target.role === 'balancer' ? BALANCER_NAMES : CPU_NAMES;
+    const a = answer(path, keep);
     if (a.status !== 200) return new SkewwatchError('source-http', `scrape target ${st.display} answered HTTP ${a.status}`);
-    return { families: blocksToFamilies(a.blocks, st.target.role === 'balancer' ? BALANCER_NAMES : CPU_NAMES), at: clock.now() };
+    return { families: blocksToFamilies(a.blocks, keep), at: clock.now() };
   };
 }

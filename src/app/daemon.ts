@@ -86,7 +86,7 @@ export class Daemon {
   private saveError: string | null = null;
   private inFlight: Promise<void> = Promise.resolve();
   /** The alert state, outbox and balancer memory as last written, and when the file was last written (clock ms). */
-  private writtenCritical: string | null = null;
+  private writtenCritical: CriticalText | null = null;
   private writtenAt: number | null = null;
   private balancer: BalancerWatch;
 
@@ -284,7 +284,7 @@ export class Daemon {
     const critical = criticalText(this.evaluator, outbox, balancer);
     const flushMs = this.opts.historyFlushMs ?? HISTORY_FLUSH_MS;
     const historiesDue = this.writtenAt === null || now - this.writtenAt >= flushMs || now < this.writtenAt;
-    if (critical === this.writtenCritical && !historiesDue) return;
+    if (this.writtenCritical !== null && sameCritical(critical, this.writtenCritical) && !historiesDue) return;
     if (this.save(now, outbox, balancer)) {
       this.writtenCritical = critical;
       this.writtenAt = now;
@@ -411,7 +411,22 @@ export class Daemon {
  * last-seen memory (a change that notifies changes the outbox, which is
  * written at once; one that does not is at worst logged again after a crash).
  */
-function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): string {
+interface CriticalText {
+  readonly alerts: string;
+  readonly outbox: string;
+  readonly restore: string;
+}
+
+/**
+ * The parts are compared one by one, not joined: joining made a long string
+ * every cycle only to flatten it for one comparison (the outbox text is most
+ * of it, and is already a string of its own).
+ */
+function sameCritical(a: CriticalText, b: CriticalText): boolean {
+  return a.alerts === b.alerts && a.outbox === b.outbox && a.restore === b.restore;
+}
+
+function criticalText(evaluator: EvaluatorState, outbox: string, balancer: BalancerWatchState): CriticalText {
   // Copies without the moving fields, stringified as they are: a replacer
   // function (called for every key of every alert, every cycle) cost more
   // than the rest of the comparison.
@@ -421,7 +436,7 @@ function criticalText(evaluator: EvaluatorState, outbox: string, balancer: Balan
     const { lastHeldAt: _held, lastEvalAt: _eval, ...timers } = state;
     alerts += `\n${JSON.stringify(key)}${JSON.stringify(alert)}${JSON.stringify(timers)}`;
   }
-  return `${alerts}\n${outbox}\n${JSON.stringify(balancer.restore)}`;
+  return { alerts, outbox, restore: JSON.stringify(balancer.restore) };
 }
 
 function iso(t: number | null): string | null {

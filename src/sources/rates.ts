@@ -130,9 +130,13 @@ export class RateTracker {
     const series = this.series;
     if (!continuous) series.clear();
     const update = ++this.updates;
+    // Most scrapes carry no sample timestamps: then no lookup per series.
+    const timed = times !== undefined && times.size > 0 ? times : undefined;
+    // Series kept by this update: when that is all of them, none to drop (no second pass).
+    let kept = 0;
     for (const [key, value] of counters) {
       if (!usable(value)) continue;
-      const own = times?.get(key);
+      const own = timed?.get(key);
       const t = own !== undefined && Number.isFinite(own) ? own : at;
       // Only a history present in the previous scrape is extended (every
       // series in the map was: absent ones are dropped below); a series
@@ -156,14 +160,16 @@ export class RateTracker {
           points = old.points = [{ at: t, value }];
         } // t === lastT: the same underlying sample again
         old.seen = update;
+        kept++; // each key once: counters is a Map
       } else {
         points = [{ at: t, value }];
         series.set(key, { points, seen: update });
+        kept++;
       }
       const r = rateOver(points);
       if (r !== undefined) out.set(key, r);
     }
-    for (const [key, s] of series) if (s.seen !== update) series.delete(key);
+    if (kept !== series.size) for (const [key, s] of series) if (s.seen !== update) series.delete(key);
     this.lastAt = at;
     this.lastReady = out.size > 0;
     return out;

@@ -76,8 +76,9 @@ function hashedShares(balance: Balance, list: readonly ServerSpec[], keys: reado
   const ring = new Ring();
   const total = keys.reduce((a, k) => a + k.share, 0);
   const out = new Map<string, number>();
+  ring.update(fleet.servers);
   for (const k of keys) {
-    const s = balance === 'source' ? sourceServer(k, fleet.servers, 0) : ring.serverFor(k, fleet.servers);
+    const s = balance === 'source' ? sourceServer(k, fleet.servers, 0) : ring.serverFor(k);
     if (s) out.set(s.name, (out.get(s.name) ?? 0) + k.share / total);
   }
   return out;

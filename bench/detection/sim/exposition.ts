@@ -23,6 +23,11 @@ export interface RenderOptions {
   readonly hideWeight?: ReadonlySet<string>;
   /** Export haproxy_server_backup (HAProxy 3.0+). Default true. */
   readonly backupMetric?: boolean;
+  /**
+   * Build only these metrics (the 'families' wire: what the parser would
+   * keep of the text). The blocks built are the same as without it.
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 /**
@@ -95,18 +100,23 @@ export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlo
   }
   const n = servers.length;
   const out: MetricBlock[] = [];
+  const only = opts.only;
+  const wanted = (name: string): boolean => only === undefined || only.has(name);
   const per = (name: string, help: string, type: 'gauge' | 'counter', value: (s: SimServer) => number): void => {
+    if (!wanted(name)) return;
     const samples: BlockSample[] = new Array(n);
     for (let i = 0; i < n; i++) samples[i] = { name, labels: labels[i]!.base, value: value(servers[i]!) };
     out.push({ name, help, type, samples });
   };
 
-  out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ name: 'haproxy_backend_current_queue', labels: { proxy: p }, value: fleet.backendQueueLength }] });
-  out.push({
+  if (wanted('haproxy_backend_current_queue')) {
+    out.push({ name: 'haproxy_backend_current_queue', help: 'Number of current queued connections', type: 'gauge', samples: [{ name: 'haproxy_backend_current_queue', labels: { proxy: p }, value: fleet.backendQueueLength }] });
+  }
+  if (wanted('haproxy_backend_connection_errors_total')) out.push({
     name: 'haproxy_backend_connection_errors_total', help: 'Total number of failed connections to server since the worker process started', type: 'counter',
     samples: [{ name: 'haproxy_backend_connection_errors_total', labels: { proxy: p }, value: fleet.backendConnectionErrors }],
   });
-  out.push({
+  if (wanted('haproxy_backend_http_responses_total')) out.push({
     name: 'haproxy_backend_http_responses_total', help: 'Total number of HTTP responses with status 100-199 returned by this object since the worker process started', type: 'counter',
     samples: CODES.map((code) => {
       let v = 0;
@@ -121,26 +131,31 @@ export function haproxyBlocks(fleet: Fleet, opts: RenderOptions = {}): MetricBlo
   per('haproxy_server_limit_sessions', "Frontend/listener/server's maxconn, backend's fullconn", 'gauge', (s) => (s.maxconn > 0 ? s.maxconn : NaN));
   per('haproxy_server_sessions_total', 'Total number of sessions since process started', 'counter', (s) => s.sessionsTotal);
   per('haproxy_server_connection_errors_total', 'Total number of failed connections to server since the worker process started', 'counter', (s) => s.connectionErrors);
-  const status: BlockSample[] = [];
-  for (let i = 0; i < n; i++) {
-    const st = servers[i]!.status;
-    const states = labels[i]!.states;
-    for (let k = 0; k < STATES.length; k++) status.push({ name: 'haproxy_server_status', labels: states[k]!, value: st === STATES[k] ? 1 : 0 });
+  if (wanted('haproxy_server_status')) {
+    const status: BlockSample[] = [];
+    for (let i = 0; i < n; i++) {
+      const st = servers[i]!.status;
+      const states = labels[i]!.states;
+      for (let k = 0; k < STATES.length; k++) status.push({ name: 'haproxy_server_status', labels: states[k]!, value: st === STATES[k] ? 1 : 0 });
+    }
+    out.push({ name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge', samples: status });
   }
-  out.push({ name: 'haproxy_server_status', help: 'Current status of the service, per state label value.', type: 'gauge', samples: status });
-  const weights: BlockSample[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = servers[i]!;
-    if (opts.hideWeight?.has(s.name)) continue;
-    // The effective weight: ramps during slow start, integer, as HAProxy shows it.
-    const w = s.effectiveWeight(fleet.t);
-    weights.push({ name: 'haproxy_server_weight', labels: labels[i]!.base, value: w > 0 ? Math.max(1, Math.round(w)) : 0 });
+  if (wanted('haproxy_server_weight')) {
+    const weights: BlockSample[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = servers[i]!;
+      if (opts.hideWeight?.has(s.name)) continue;
+      // The effective weight: ramps during slow start, integer, as HAProxy shows it.
+      const w = s.effectiveWeight(fleet.t);
+      weights.push({ name: 'haproxy_server_weight', labels: labels[i]!.base, value: w > 0 ? Math.max(1, Math.round(w)) : 0 });
+    }
+    out.push({ name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge', samples: weights });
   }
-  out.push({ name: 'haproxy_server_weight', help: "Server's effective weight, or sum of active servers' effective weights for a backend", type: 'gauge', samples: weights });
   per('haproxy_server_uweight', "Server's user weight, or sum of active servers' user weights for a backend", 'gauge', (s) => s.weight);
   per('haproxy_server_check_last_change_seconds', 'How long ago the last server state changed, in seconds', 'gauge', (s) => Math.max(0, fleet.t - s.lastChangeAt));
   per('haproxy_server_response_time_average_seconds', 'Avg. response time for last 1024 successful connections.', 'gauge', (s) => round3(s.responseTime));
   if (opts.backupMetric !== false) per('haproxy_server_backup', 'Is the server a backup server', 'gauge', (s) => (s.backup ? 1 : 0));
+  if (!wanted('haproxy_server_http_responses_total')) return out;
   const responses: BlockSample[] = [];
   for (let k = 0; k < CODES.length; k++) {
     const code = CODES[k]!;
@@ -212,11 +227,14 @@ function cpuLabels(c: number): (typeof CPU_LABELS)[number] {
 export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[] {
   const cpus = Math.max(1, Math.round(s.cores));
   const busy = s.hostCpuSeconds / cpus;
-  const idle = Math.max(0, uptimeSeconds - busy).toFixed(2);
+  // Centiseconds, as node_exporter's USER_HZ counters give them; written as
+  // the number they are (a number per value, not per cpu: every cpu shows
+  // the same three).
+  const idle = Number(Math.max(0, uptimeSeconds - busy).toFixed(2));
   const name = 'node_cpu_seconds_total';
   const samples: BlockSample[] = [];
-  const system = (busy * 0.2).toFixed(2);
-  const user = (busy * 0.8).toFixed(2);
+  const system = Number((busy * 0.2).toFixed(2));
+  const user = Number((busy * 0.8).toFixed(2));
   for (let c = 0; c < cpus; c++) {
     const labels = cpuLabels(c);
     samples.push({ name, labels: labels[0], value: idle }, { name, labels: labels[1], value: system }, { name, labels: labels[2], value: user });

@@ -23,6 +23,8 @@ import type { PoolSpec, Truth } from './types.js';
 
 const SHARE_3XX = 0.02;
 const SHARE_4XX = 0.01;
+/** HAProxy's check defaults: inter 2 s, fall 3, rise 2. */
+const DEFAULT_CHECK = { inter: 2, fall: 3, rise: 2 } as const;
 /** Seconds of leftover work in a row that count as saturated. */
 const SATURATED_AFTER = 5;
 
@@ -192,7 +194,7 @@ export class Fleet {
   }
 
   private checks(t: number): void {
-    const { inter, fall, rise } = this.spec.check ?? { inter: 2, fall: 3, rise: 2 };
+    const { inter, fall, rise } = this.spec.check ?? DEFAULT_CHECK;
     if (t % inter !== 0) return;
     for (const s of this.servers) {
       if (!s.present || s.admin === 'MAINT') continue;

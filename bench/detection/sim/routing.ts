@@ -80,9 +80,14 @@ export class Ring {
   private cacheKey = '';
   private points: Array<[number, SimServer]> = [];
 
-  serverFor(key: HashKey, pool: readonly SimServer[]): SimServer | undefined {
+  /** Brings the ring up to date with `pool` (once per second, not once per key). */
+  update(pool: readonly SimServer[]): void {
     const k = pool.map((s) => `${s.name}:${s.weight}`).join(',');
     if (k !== this.cacheKey) this.rebuild(pool, k);
+  }
+
+  /** The key's server on the ring as last updated. */
+  serverFor(key: HashKey): SimServer | undefined {
     if (this.points.length === 0) return undefined;
     let lo = 0;
     let hi = this.points.length;
@@ -128,10 +133,11 @@ export function splitHashed(
   let total = 0;
   for (const k of keys) total += k.share;
   if (total <= 0) return;
+  if (balance !== 'source') ring.update(pool);
   for (const k of keys) {
     const n = rng.poisson((rate * k.share) / total);
     if (n === 0) continue;
-    const s = balance === 'source' ? sourceServer(k, pool, t) : ring.serverFor(k, pool);
+    const s = balance === 'source' ? sourceServer(k, pool, t) : ring.serverFor(k);
     if (s !== undefined) s.want += n;
   }
 }
