@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Rng } from '../../bench/detection/sim/random.js';
 import { prng } from '../../src/util/prng.js';
 import { Fleet } from '../../bench/detection/sim/fleet.js';
-import { renderHaproxy } from '../../bench/detection/sim/exposition.js';
+import { decimals, renderHaproxy } from '../../bench/detection/sim/exposition.js';
 import type { PoolSpec, ServerSpec } from '../../bench/detection/sim/types.js';
 import { kill, revive, setAdmin } from '../../bench/detection/scenario.js';
 import { judge } from '../../bench/detection/judge.js';
@@ -31,6 +31,26 @@ test('the simulator draws the seeded mulberry32 sequence of src/util/prng.ts (ev
       const reference = prng(seed);
       for (let i = 0; i < 50; i++) assert.equal(rng.uniform(), reference());
     }),
+  );
+});
+
+test('exporter decimals: decimals(x, d) is Number(x.toFixed(d)), ties and large values included', () => {
+  const cases = fc.oneof(
+    fc.double({ min: 0, max: 1e7, noNaN: true }),
+    fc.double({ min: 0, max: 1e13, noNaN: true }),
+    // Ties and near-ties of every scale: k/10^d + half a step, nudged by a few ulps.
+    fc.tuple(fc.integer({ min: 0, max: 10 ** 9 }), fc.integer({ min: -3, max: 3 })).map(([k, nudge]) => {
+      let v = (k + 0.5) / 100;
+      for (let i = 0; i < Math.abs(nudge); i++) v = nudge > 0 ? v + Number.EPSILON * Math.max(1, v) : v - Number.EPSILON * Math.max(1, v);
+      return v;
+    }),
+    fc.constantFrom(0, 0.005, 0.015, 0.025, 1.005, 1.115, 86400.125, 0.0005, 2.675, 1e-12, 2 ** 30 / 100, -0, -1.25),
+  );
+  fc.assert(
+    fc.property(cases, fc.constantFrom(0, 1, 2, 3), (x, d) => {
+      assert.ok(Object.is(decimals(x, d as 0 | 1 | 2 | 3), Number(x.toFixed(d))), `${x} to ${d} decimals`);
+    }),
+    { numRuns: 20_000 },
   );
 });
 

@@ -230,11 +230,11 @@ export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[
   // Centiseconds, as node_exporter's USER_HZ counters give them; written as
   // the number they are (a number per value, not per cpu: every cpu shows
   // the same three).
-  const idle = Number(Math.max(0, uptimeSeconds - busy).toFixed(2));
+  const idle = decimals(Math.max(0, uptimeSeconds - busy), 2);
   const name = 'node_cpu_seconds_total';
   const samples: BlockSample[] = [];
-  const system = Number((busy * 0.2).toFixed(2));
-  const user = Number((busy * 0.8).toFixed(2));
+  const system = decimals(busy * 0.2, 2);
+  const user = decimals(busy * 0.8, 2);
   for (let c = 0; c < cpus; c++) {
     const labels = cpuLabels(c);
     samples.push({ name, labels: labels[0], value: idle }, { name, labels: labels[1], value: system }, { name, labels: labels[2], value: user });
@@ -242,7 +242,28 @@ export function nodeCpuBlocks(s: SimServer, uptimeSeconds: number): MetricBlock[
   return [{ name, help: 'Seconds the CPUs spent in each mode.', type: 'counter', samples }];
 }
 
+/**
+ * Number(x.toFixed(digits)) for digits ≤ 3, without
+ * toFixed's exact decimal conversion (the slowest call of a scrape: three
+ * per CPU target per cycle). toFixed rounds the exact value of x to the
+ * nearest multiple of 10^-digits, the larger on a tie; x·10^digits is off
+ * by at most a few ulps, so away from a tie Math.round picks the same
+ * integer n, and n / 10^digits (one correctly rounded division) is the
+ * double nearest the decimal toFixed writes, which is what Number() reads
+ * back. Near a tie it asks toFixed. test/bench/simulator.test.ts compares
+ * both over random and tie values.
+ */
+export function decimals(x: number, digits: 0 | 1 | 2 | 3): number {
+  const scale = digits === 0 ? 1 : digits === 1 ? 10 : digits === 2 ? 100 : 1000;
+  const y = x * scale;
+  // Below 2^30 the product is within 2^-23 of the exact x·10^digits (half an ulp).
+  if (!(x > 0 && y < 2 ** 30)) return Number(x.toFixed(digits)); // 0 and -0 too: toFixed writes "0"
+  const frac = y - Math.floor(y);
+  if (Math.abs(frac - 0.5) <= 1e-6) return Number(x.toFixed(digits));
+  return Math.round(y) / scale;
+}
+
 /** A client library's process metrics: the application's own CPU since it started. */
 export function processCpuBlocks(sinceRestartSeconds: number): MetricBlock[] {
-  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ name: 'process_cpu_seconds_total', labels: {}, value: sinceRestartSeconds.toFixed(3) }] }];
+  return [{ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', samples: [{ name: 'process_cpu_seconds_total', labels: {}, value: decimals(sinceRestartSeconds, 3) }] }];
 }
