@@ -306,8 +306,16 @@ export class ScrapeSource implements Source {
       } else k.seen = scrape;
       return k;
     });
+    // A backend gone from the scrape is forgotten, its weight integral too
+    // (kept, every backend ever renamed or scaled away stayed in memory).
+    // Its counters restart as new series if it returns, so the integral's
+    // old total would only have shifted the base of a counter that starts over.
     for (const [pk, ofPool] of st.seriesKeys) {
-      for (const [backend, k] of ofPool) if (k.seen !== scrape) ofPool.delete(backend);
+      for (const [backend, k] of ofPool) {
+        if (k.seen === scrape) continue;
+        ofPool.delete(backend);
+        st.weightSeconds.delete(k.id);
+      }
       if (ofPool.size === 0) st.seriesKeys.delete(pk);
     }
     for (let i = 0; i < readings.length; i++) {

@@ -382,6 +382,31 @@ describe('ScrapeSource against loopback servers', () => {
     ]);
   });
 
+  it('forgets a backend gone from the scrape: series keys and weight integral (renames and scale-in stay bounded)', async () => {
+    let names: string[] = [];
+    let n = 0;
+    const body = () =>
+      names.map((s) => `haproxy_server_http_responses_total{proxy="be_x",server="${s}",code="2xx"} ${++n}\nhaproxy_server_weight{proxy="be_x",server="${s}"} 1\n`).join('');
+    srv.route('/renames', text(body));
+    const clock = manualClock(1_000_000);
+    const src = make({ preset: getPreset('haproxy'), targets: [{ url: `${srv.base}/renames`, role: 'balancer' }], clock });
+    // 200 scrapes, each with 3 backends of new names (a pod churn), then 3 stable ones.
+    for (let i = 0; i < 200; i++) {
+      names = [`a${i}`, `b${i}`, `c${i}`];
+      clock.advance(10_000);
+      await src.collect(i);
+    }
+    names = ['s1', 's2', 's3'];
+    for (let i = 0; i < 2; i++) {
+      clock.advance(10_000);
+      await src.collect(200 + i);
+    }
+    const state = (src as unknown as { states: Array<{ weightSeconds: Map<string, unknown>; seriesKeys: Map<string, Map<string, unknown>> }> }).states[0]!;
+    assert.equal(state.weightSeconds.size, 3, 'one weight integral per backend in the last scrape');
+    assert.deepEqual([...state.seriesKeys.keys()], ['be_x']);
+    assert.equal(state.seriesKeys.get('be_x')!.size, 3);
+  });
+
   it('respects the concurrency limit', async () => {
     let inFlight = 0;
     let peak = 0;
