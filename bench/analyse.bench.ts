@@ -3,7 +3,10 @@
 // response (one series per backend). The target is analyseMs ≤ parseMs: the
 // analysis must never cost more than merely reading the data it analyses.
 //
-// Run: node --import tsx bench/analyse.bench.ts   (npm run bench)
+// Run: npm run bench  (scripts/build-bench.mjs compiles it with tsc into
+// .bench-build/, then node .bench-build/bench/analyse.bench.js). Compiled, not
+// through tsx: the product ships as tsc output, and tsx's __name() wrapper on
+// every function creation cost ~10% of the per-cycle paths.
 // stdout: exactly one JSON line
 //   {"backends","pools","analyseMs","parseMs","ratio","steadyAnalyseMs","steadyRatio"}.
 // stderr: details.

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Compiles the detection benchmark and the product code it drives into
-// .bench-build/ (tsc, emit only: `npm run typecheck` checks types), with the
-// two data files the compiled modules look for beside themselves: the bench's
-// skewwatch.yaml and the shipped alerts/default.yaml (src/config/load.ts
-// resolves it relative to its own module).
+// Compiles the detection benchmark, the pure-core analysis benchmark
+// (bench/analyse.bench.ts, `npm run bench`) and the product code they drive
+// into .bench-build/ (tsc, emit only: `npm run typecheck` checks types), with
+// the two data files the compiled detection modules look for beside
+// themselves: the bench's skewwatch.yaml and the shipped alerts/default.yaml
+// (src/config/load.ts resolves it relative to its own module).
 //
 // Why compiled and not through tsx: the product ships as tsc output
 // (node dist/cli.js), and that is what the bench should measure. tsx's
 // esbuild transform keeps function names with a __name() call wherever a
 // function is created, which in the per-cycle paths cost ~10% of the
-// benchmark's CPU for the same results.
+// benchmark's CPU for the same results (and of the analysis bench's steady
+// cycle).
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';

@@ -68,7 +68,9 @@ export function forecastBackend(
   const blocks = column >= 0 ? h.blocks : [];
   const stride = strideOf(h);
   let len = 0;
-  for (const block of blocks) len += block.length / stride;
+  // One division, not one per block (every block holds whole points, so the sum is exact).
+  for (const block of blocks) len += block.length;
+  len /= stride;
   // x in seconds relative to now (keeps the numbers small and exact), y = utilisation.
   const xs = XS.get(len + 1);
   const ys = YS.get(len + 1);

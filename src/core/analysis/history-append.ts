@@ -111,8 +111,10 @@ function appendSteady(h: PoolHistory, sample: PoolSample, now: number, opts: Ana
   // Ageing, as appendAligned: advance `skip`, dropping blocks that empty.
   const oldest = now - opts.historySeconds * 1000;
   const cap = Math.max(0, opts.maxHistoryPoints - 1);
-  let total = -h.skip;
-  for (let b = 0; b < blocks.length; b++) total += blocks[b]!.length / stride;
+  // One division, not one per block (every block holds whole points, so the quotient is exact).
+  let cells = 0;
+  for (let b = 0; b < blocks.length; b++) cells += blocks[b]!.length;
+  let total = cells / stride - h.skip;
   let first = 0;
   let skip = h.skip;
   while (total > 0 && (total > cap || !(blocks[first]![skip * stride + AT]! >= oldest))) {
