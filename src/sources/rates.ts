@@ -160,12 +160,11 @@ export class RateTracker {
           points = old.points = [{ at: t, value }];
         } // t === lastT: the same underlying sample again
         old.seen = update;
-        kept++; // each key once: counters is a Map
       } else {
         points = [{ at: t, value }];
         series.set(key, { points, seen: update });
-        kept++;
       }
+      kept++; // each key once: counters is a Map
       const r = rateOver(points);
       if (r !== undefined) out.set(key, r);
     }

@@ -137,8 +137,13 @@ interface Fetched {
 
 const SIGNAL_SEP = '\u0000';
 
-/** The accumulator of a backend in this collect: by `key` (pool key, SIGNAL_SEP, backend), created with `pool` and `backend`. */
+/** The accumulator of a backend in this collect: by `key` (accKey), created with `pool` and `backend`. */
 type AccFor = (key: string, pool: Readonly<Record<string, string>>, backend: string) => BackendAcc;
+
+/** A backend's accumulator key in collect, whichever target reports it. */
+function accKey(poolKeyText: string, backend: string): string {
+  return poolKeyText + SIGNAL_SEP + backend;
+}
 
 export class ScrapeSource implements Source {
   readonly name: string;
@@ -299,7 +304,7 @@ export class ScrapeSource implements Source {
       if (k === undefined) {
         const id = JSON.stringify([pk, r.backend]);
         k = {
-          id, acc: pk + SIGNAL_SEP + r.backend,
+          id, acc: accKey(pk, r.backend),
           req: id + SIGNAL_SEP + 'req', err: id + SIGNAL_SEP + 'err', cpu: id + SIGNAL_SEP + 'cpu', wsec: id + SIGNAL_SEP + 'wsec', seen: scrape,
         };
         ofPool.set(r.backend, k);
@@ -331,16 +336,14 @@ export class ScrapeSource implements Source {
       if (ts?.cpuSeconds !== undefined) times.set(k.cpu, ts.cpuSeconds);
       if (r.weight !== undefined) {
         // Left-point integral: the previous weight held until this scrape.
-        const w = st.weightSeconds.get(id);
-        if (w === undefined) {
-          st.weightSeconds.set(id, { total: 0, at: fetched.at, weight: r.weight });
-          counters.set(k.wsec, 0);
-        } else {
+        let w = st.weightSeconds.get(id);
+        if (w === undefined) st.weightSeconds.set(id, (w = { total: 0, at: fetched.at, weight: r.weight }));
+        else {
           w.total = w.total + (w.weight * Math.max(0, fetched.at - w.at)) / 1000;
           w.at = fetched.at;
           w.weight = r.weight;
-          counters.set(k.wsec, w.total);
         }
+        counters.set(k.wsec, w.total);
       }
     }
     const rates = st.tracker.update(fetched.at, counters, times);
@@ -392,7 +395,7 @@ export class ScrapeSource implements Source {
     const pool: Record<string, string> = {};
     for (const l of this.preset.poolLabels) pool[l] = labels[l]!;
     const backend = labels[this.preset.backendLabel]!;
-    const acc = accFor(poolKey(this.preset.poolLabels, pool) + SIGNAL_SEP + backend, pool, backend);
+    const acc = accFor(accKey(poolKey(this.preset.poolLabels, pool), backend), pool, backend);
     if (rate !== undefined) acc.cpu = (acc.cpu ?? 0) + rate.rate;
     const capacity = st.target.cpuCapacity ?? reading.capacity;
     if (capacity !== undefined) acc.cpuCapacity = capacity;
