@@ -21,6 +21,15 @@ export interface SoakOptions extends FleetShape {
   /** Called every `sampleEvery` cycles with what the daemon holds (the short test asserts bounds on it). */
   readonly onSample?: (s: SoakSample) => void;
   readonly sampleEvery?: number;
+  /**
+   * Memory (after forced GCs) is sampled every this many measured cycles.
+   * Default 101, a prime: the fleet's faults run on periods of 17, 40, 50,
+   * 97 and 200 cycles, and a sample every 100 cycles always caught the same
+   * phase of them (a rename epoch every second sample).
+   */
+  readonly memoryEvery?: number;
+  /** Called with each memory sample (the long form prints them: the shape of the curve, not only its ends). */
+  readonly onMemory?: (m: MemorySample) => void;
 }
 
 export interface SoakSample {
@@ -39,10 +48,28 @@ export interface SoakResult {
   readonly pools: number;
   readonly backends: number;
   readonly cycles: number;
+  /**
+   * RSS as the process runs (read after every cycle, no forced GC: what an
+   * operator's container metrics show) at the start and the end: the
+   * medians of the first and the last tenth of the measured cycles. One
+   * reading moves by ±15% from one moment to the next (what V8 and the
+   * allocator keep of memory just freed), so two single readings measured
+   * the luck of two instants, not growth.
+   */
   readonly rssStartMiB: number;
   readonly rssEndMiB: number;
+  /** Largest reading of the run. */
+  readonly rssMaxMiB: number;
+  /** Live heap after forced GCs (what a leak would grow), medians of the same windows. */
   readonly heapStartMiB: number;
   readonly heapEndMiB: number;
+  /** RSS right after the forced GCs, medians of the same windows (a full GC itself raises RSS for a while). */
+  readonly rssAfterGcStartMiB: number;
+  readonly rssAfterGcEndMiB: number;
+  /** The earlier definition: single RSS readings after forced GCs right after the warm-up and at the very end. */
+  readonly rssFirstMiB: number;
+  readonly rssLastMiB: number;
+  readonly memorySamples: number;
   readonly loopDelayP99Ms: number;
   readonly cycleP50Ms: number;
   readonly cycleP99Ms: number;
@@ -62,6 +89,41 @@ function memoryAfterGc(): { rss: number; heap: number } {
   if (gc) { gc(); gc(); }
   const m = process.memoryUsage();
   return { rss: m.rss / MiB, heap: m.heapUsed / MiB };
+}
+
+/** Sample lines of a /metrics text (neither blank nor a comment), counted without splitting it. */
+function seriesLines(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    let j = text.indexOf('\n', i);
+    if (j < 0) j = text.length;
+    if (j > i && text.charCodeAt(i) !== 35 /* # */) n++;
+    i = j + 1;
+  }
+  return n;
+}
+
+export interface MemorySample { readonly cycle: number; readonly rss: number; readonly heap: number }
+
+/** Median of the samples' field (lower middle for an even count; NaN for none). */
+function medianOf(samples: readonly MemorySample[], field: 'rss' | 'heap'): number {
+  const v = samples.map((s) => s[field]).sort((a, b) => a - b);
+  return v.length === 0 ? Number.NaN : v[(v.length - 1) >> 1]!;
+}
+
+/**
+ * Start and end memory of a run measured from cycle `from` to `to`: the
+ * medians of the samples taken in its first and its last tenth (each window
+ * at least one cycle wide, so the first and the last sample always count).
+ */
+export function memoryWindows(samples: readonly MemorySample[], from: number, to: number): { start: MemorySample; end: MemorySample } {
+  const tenth = Math.max(1, Math.floor((to - from) / 10));
+  const first = samples.filter((m) => m.cycle <= from + tenth);
+  const last = samples.filter((m) => m.cycle >= to - tenth);
+  return {
+    start: { cycle: from, rss: medianOf(first, 'rss'), heap: medianOf(first, 'heap') },
+    end: { cycle: to, rss: medianOf(last, 'rss'), heap: medianOf(last, 'heap') },
+  };
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -100,22 +162,42 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         const text = await metrics.registry.metrics();
         opts.onSample({
           cycle: c, stateBytes, outboxEntries: daemon.outbox.size, doneRecords: daemon.outbox.doneCount,
-          histories: Object.keys((JSON.parse(await import('node:fs').then((f) => f.readFileSync(store.path, 'utf8'))) as { histories: object }).histories).length,
+          // Counted in memory: parsing the ~10 MiB state file here every sample put ~50 MiB of the bench's own garbage into the heap it measures.
+          histories: daemon.historyCount,
           trackedAlerts: status.alerts.length,
-          metricsSeries: text.split('\n').filter((l) => l && !l.startsWith('#')).length,
+          metricsSeries: seriesLines(text),
         });
       }
     };
     // Warm-up: the first cycles fill histories and the outbox; memory is measured after them.
     const warmup = Math.min(100, Math.floor(opts.cycles / 10));
     for (let c = 0; c < warmup; c++) await step(c);
-    const start = memoryAfterGc();
+    const memoryEvery = Math.max(1, opts.memoryEvery ?? 101);
+    const afterGc: MemorySample[] = [];
+    const running: MemorySample[] = [];
+    const sampleMemory = (cycle: number) => {
+      const m = { cycle, ...memoryAfterGc() };
+      afterGc.push(m);
+      opts.onMemory?.(m);
+    };
+    sampleMemory(warmup);
     cycleMs.length = 0;
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
-    for (let c = warmup; c < opts.cycles; c++) await step(c);
+    for (let c = warmup; c < opts.cycles; c++) {
+      await step(c);
+      running.push({ cycle: c + 1, rss: process.memoryUsage.rss() / MiB, heap: Number.NaN });
+      // Sampled outside the timed part of the cycle, with the loop monitor paused (a forced GC is not the daemon's delay).
+      if ((c + 1 - warmup) % memoryEvery === 0 && c + 1 < opts.cycles) {
+        loop.disable();
+        sampleMemory(c + 1);
+        loop.enable();
+      }
+    }
     loop.disable();
-    const end = memoryAfterGc();
+    sampleMemory(opts.cycles);
+    const rss = memoryWindows(running, warmup, opts.cycles);
+    const gcd = memoryWindows(afterGc, warmup, opts.cycles);
     const sorted = [...cycleMs].sort((a, b) => a - b);
     const round = (x: number) => Math.round(x * 10) / 10;
     return {
@@ -123,10 +205,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       pools: opts.pools,
       backends: opts.pools * opts.backendsPerPool,
       cycles: opts.cycles,
-      rssStartMiB: round(start.rss),
-      rssEndMiB: round(end.rss),
-      heapStartMiB: round(start.heap),
-      heapEndMiB: round(end.heap),
+      rssStartMiB: round(rss.start.rss),
+      rssEndMiB: round(rss.end.rss),
+      rssMaxMiB: round(Math.max(...running.map((m) => m.rss))),
+      heapStartMiB: round(gcd.start.heap),
+      heapEndMiB: round(gcd.end.heap),
+      rssAfterGcStartMiB: round(gcd.start.rss),
+      rssAfterGcEndMiB: round(gcd.end.rss),
+      rssFirstMiB: round(afterGc[0]!.rss),
+      rssLastMiB: round(afterGc[afterGc.length - 1]!.rss),
+      memorySamples: afterGc.length,
       loopDelayP99Ms: round(loop.percentile(99) / 1e6),
       cycleP50Ms: round(percentile(sorted, 0.5)),
       cycleP99Ms: round(percentile(sorted, 0.99)),

@@ -115,6 +115,11 @@ export class Daemon {
     return this.outboxImpl;
   }
 
+  /** Pools whose forecast history the daemon keeps (what the next state write persists). */
+  get historyCount(): number {
+    return this.histories.size;
+  }
+
   get config(): LoadedConfig['config'] {
     return this.parts.loaded.config;
   }
