@@ -122,3 +122,32 @@ test('plain decimals read from bytes are exactly what Number() reads; anything e
   assert.ok(Object.is(read('-0'), -0));
   for (const t of ['01', '1.', '.5', '-', '1e3', '1234567890123456', '+1', '1.2.3', '']) assert.equal(read(t), undefined, t);
 });
+
+test('the cache front changes nothing: the map holds what a map alone held, and every string read is the same', () => {
+  // The cache as it was before the front: one Map by hash, checked character by character.
+  class MapOnly {
+    readonly map = new Map<number, string>();
+    constructor(readonly limit: number) {}
+    read(text: string): string {
+      let h = 0;
+      for (let k = 0; k < text.length; k++) h = (Math.imul(h, 31) + text.charCodeAt(k)) | 0;
+      const hit = this.map.get(h);
+      if (hit === text) return hit;
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(h, text);
+      return text;
+    }
+  }
+  // Few letters and a tiny front: front slots shared by several hashes, equal hashes ("Aa", "BB"), clears.
+  const word = fc.oneof(fc.constantFrom('Aa', 'BB', 'AaAa', 'AaBB', 'BBAa', 'BBBB'), fc.stringMatching(/^[AaBb]{1,4}$/));
+  fc.assert(fc.property(fc.array(word, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(1, 2, 4), (words, limit, slots) => {
+    const cache = new ShortStringCache(limit, slots);
+    const ref = new MapOnly(limit);
+    for (const w of words) {
+      assert.deepEqual(tokenize(Buffer.from(JSON.stringify([w])), [], cache), [w]);
+      ref.read(w);
+      assert.deepEqual([...cache.map], [...ref.map]);
+    }
+  }), { numRuns: 500 });
+  assert.throws(() => new ShortStringCache(4, 3), /power of two/);
+});
