@@ -386,15 +386,21 @@ export class JsonPushTokenizer {
   }
 }
 
-const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+// Powers of ten that are exact doubles (10^22 is the largest: 5^22 < 2^53).
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+/** The largest m for which m * 10 + 9 stays below 2^53, so every step of reading the digits is exact. */
+const MAX_EXACT_PREFIX = Math.floor((2 ** 53 - 9) / 10);
 
 /**
  * bytes[from, to) as a number when it is a plain JSON decimal (optional
- * minus, no leading zero, optional fraction, no exponent) of at most 15
- * digits; undefined otherwise (the caller then checks the grammar and uses
- * Number()). Exact: the digits form an integer below 2^53 and 10^k (k <= 15)
- * is exact, so one IEEE division rounds correctly (Clinger's fast path, "How
- * to read floating point numbers accurately", PLDI 1990).
+ * minus, no leading zero, optional fraction, no exponent) whose digits, read
+ * as one integer, stay below 2^53 (every 15-digit one, most 16-digit ones:
+ * the 16 significant digits Prometheus writes for a CPU rate) with at most 22
+ * of them after the point; undefined otherwise (the caller then checks the
+ * grammar and uses Number()). Exact: that integer is exact, and so is 10^k
+ * (k <= 22), so one IEEE division rounds correctly, to what Number() reads
+ * (Clinger's fast path, "How to read floating point numbers accurately",
+ * PLDI 1990).
  */
 export function plainDecimal(bytes: Uint8Array, from: number, to: number): number | undefined {
   let i = from;
@@ -402,18 +408,24 @@ export function plainDecimal(bytes: Uint8Array, from: number, to: number): numbe
   if (negative) i++;
   const intStart = i;
   let m = 0;
-  while (i < to && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) m = m * 10 + (bytes[i++]! - 0x30);
+  while (i < to && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) {
+    if (m > MAX_EXACT_PREFIX) return undefined;
+    m = m * 10 + (bytes[i++]! - 0x30);
+  }
   const intDigits = i - intStart;
   if (intDigits === 0 || (intDigits > 1 && bytes[intStart] === 0x30)) return undefined;
   let fracDigits = 0;
   if (i < to && bytes[i] === 0x2e) {
     i++;
     const fracStart = i;
-    while (i < to && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) m = m * 10 + (bytes[i++]! - 0x30);
+    while (i < to && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) {
+      if (m > MAX_EXACT_PREFIX) return undefined;
+      m = m * 10 + (bytes[i++]! - 0x30);
+    }
     fracDigits = i - fracStart;
     if (fracDigits === 0) return undefined;
   }
-  if (i !== to || intDigits + fracDigits > 15) return undefined;
+  if (i !== to || fracDigits >= POW10.length) return undefined;
   const v = fracDigits > 0 ? m / POW10[fracDigits]! : m;
   return negative ? -v : v;
 }

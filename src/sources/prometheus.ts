@@ -42,19 +42,20 @@ interface Acc {
   backends: Map<string, BackendValues>;
 }
 
-type BackendValues = Record<Signal, number | undefined>;
-
 /**
- * A backend's signal values, every signal's field there from the start
- * (undefined until its series comes): one object shape for all backends, so
- * that adding a value neither changes the object's shape nor grows it (an
- * empty object given its fields one signal at a time did both, per backend).
+ * A backend's signal values by position (AT), undefined until the signal's
+ * series comes: one array shape for all backends and one element store per
+ * row (an object given one field per signal changed its shape and grew per
+ * backend, and a field store by a varying signal name was a generic lookup).
  */
+type BackendValues = Array<number | undefined>;
+
+/** Each signal's position in BackendValues. */
+const AT = Object.fromEntries(SIGNALS.map((sig, i) => [sig, i])) as Record<Signal, number>;
+
+/** One slot per signal (SIGNALS.length; were there more signals, the extra ones would read as holes: undefined, still right). */
 function newBackendValues(): BackendValues {
-  return {
-    rate: undefined, weight: undefined, health: undefined, cpu: undefined, cpuCapacity: undefined, queue: undefined,
-    errors: undefined, backup: undefined, stateAge: undefined, responseTime: undefined, sessions: undefined, sessionLimit: undefined,
-  };
+  return [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
 }
 
 export { SIGNALS, type Signal } from '../signals/query-set.js';
@@ -188,6 +189,7 @@ export class SnapshotAssembler {
     let unlabelled = 0;
     const values: Array<string | undefined> = new Array(nPool);
     const skipped = new Set<string>(); // pools left out by include/exclude_pools: judged once
+    const at = AT[sig];
     // A pool's backends come one after another: the last pool's record, without a lookup.
     let lastPool: string | undefined;
     let lastAcc: Acc | undefined;
@@ -221,7 +223,7 @@ export class SnapshotAssembler {
       let b = acc.backends.get(backend);
       if (!b) acc.backends.set(backend, (b = newBackendValues()));
       // Duplicate series for one backend (a query without the right `by`) add up.
-      b[sig] = (b[sig] ?? 0) + samples.valueAt(r);
+      b[at] = (b[at] ?? 0) + samples.valueAt(r);
     }
     if (unlabelled > 0) {
       this.opts.onWarning?.(`${unlabelled} ${sig} series lack the pool labels [${poolLabels.join(', ')}] or backend label ${backendLabel}: check the query's "by (...)" clause`, sig);
@@ -231,10 +233,20 @@ export class SnapshotAssembler {
   private toPool(acc: Acc): PoolSample {
     const windowSeconds = this.opts.windowMs / 1000;
     const backends: BackendSample[] = [];
-    for (const [backend, b] of acc.backends) {
+    for (const [backend, values] of acc.backends) {
+      const weight = values[AT.weight];
+      const cpu = values[AT.cpu];
+      const cpuCapacity = values[AT.cpuCapacity];
+      const queue = values[AT.queue];
+      const errors = values[AT.errors];
+      const backup = values[AT.backup];
+      const stateAge = values[AT.stateAge];
+      const responseTime = values[AT.responseTime];
+      const sessions = values[AT.sessions];
+      const sessionLimit = values[AT.sessionLimit];
       // A backend that the balancer lists (weight/health) but that has no
       // rate series is receiving nothing: rate 0, which is a starved backend.
-      const rate = b.rate ?? 0;
+      const rate = values[AT.rate] ?? 0;
       // Optional fields assigned one by one, in this order (the order JSON
       // shows them in): `...(cond ? { k: v } : {})` made one short-lived
       // object per field per backend, ~70 MiB of garbage per cycle at
@@ -243,19 +255,19 @@ export class SnapshotAssembler {
         backend,
         rate,
         count: Number.isFinite(rate) && rate > 0 ? rate * windowSeconds : 0,
-        health: toHealth(b.health),
+        health: toHealth(values[AT.health]),
       };
-      if (b.weight !== undefined) out.weight = b.weight;
-      if (b.cpu !== undefined) out.cpu = b.cpu;
-      if (b.cpuCapacity !== undefined) out.cpuCapacity = b.cpuCapacity;
-      if (b.queue !== undefined) out.queue = b.queue;
-      if (b.errors !== undefined) out.errorRate = b.errors;
-      if (finite(b.backup)) out.backup = b.backup > 0;
-      if (finite(b.stateAge) && b.stateAge >= 0) out.stateAgeSeconds = b.stateAge;
-      if (finite(b.responseTime) && b.responseTime >= 0) out.responseTime = b.responseTime;
-      if (finite(b.sessions) && b.sessions >= 0) out.sessions = b.sessions;
+      if (weight !== undefined) out.weight = weight;
+      if (cpu !== undefined) out.cpu = cpu;
+      if (cpuCapacity !== undefined) out.cpuCapacity = cpuCapacity;
+      if (queue !== undefined) out.queue = queue;
+      if (errors !== undefined) out.errorRate = errors;
+      if (finite(backup)) out.backup = backup > 0;
+      if (finite(stateAge) && stateAge >= 0) out.stateAgeSeconds = stateAge;
+      if (finite(responseTime) && responseTime >= 0) out.responseTime = responseTime;
+      if (finite(sessions) && sessions >= 0) out.sessions = sessions;
       // 0 or NaN is "no limit" (HAProxy without maxconn), not a limit of 0.
-      if (finite(b.sessionLimit) && b.sessionLimit > 0) out.sessionLimit = b.sessionLimit;
+      if (finite(sessionLimit) && sessionLimit > 0) out.sessionLimit = sessionLimit;
       backends.push(out);
     }
     sortByBackend(backends);

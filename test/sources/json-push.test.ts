@@ -112,6 +112,8 @@ test('plain decimals read from bytes are exactly what Number() reads; anything e
     fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
     fc.tuple(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 12 })).map(([x, d]) => x.toFixed(d)),
     fc.stringMatching(/^-?[0-9]{1,18}(\.[0-9]{1,18})?$/),
+    fc.stringMatching(/^-?0\.[0-9]{14,24}$/),
+    fc.stringMatching(/^-?[89][0-9]{14}\.?[0-9]{1,3}$/), // near the 2^53 bound
   );
   fc.assert(fc.property(decimal, (text) => {
     const v = plainDecimal(Buffer.from(text), 0, text.length);
@@ -120,7 +122,11 @@ test('plain decimals read from bytes are exactly what Number() reads; anything e
   const read = (t: string) => plainDecimal(Buffer.from(t), 0, t.length);
   assert.equal(read('1764590000.123'), 1764590000.123);
   assert.ok(Object.is(read('-0'), -0));
-  for (const t of ['01', '1.', '.5', '-', '1e3', '1234567890123456', '+1', '1.2.3', '']) assert.equal(read(t), undefined, t);
+  // 16 significant digits (as Prometheus writes CPU rates) while the digits stay below 2^53.
+  assert.equal(read('0.6134541164237012'), 0.6134541164237012);
+  assert.equal(read('49.07312976183334'), 49.07312976183334);
+  assert.equal(read('900719925474098.9'), 900719925474098.9);
+  for (const t of ['01', '1.', '.5', '-', '1e3', '+1', '1.2.3', '', '9007199254740993', '49.413082168496416', `0.${'0'.repeat(22)}1`]) assert.equal(read(t), undefined, t);
 });
 
 test('the cache front changes nothing: the map holds what a map alone held, and every string read is the same', () => {
