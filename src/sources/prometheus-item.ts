@@ -75,11 +75,15 @@ function stringEnd(b: Uint8Array, i: number, spans: ItemSpans): number {
   let h = 0;
   for (; i < n; i++) {
     const c = b[i]!;
-    if (c === 0x22) {
-      spans.hash = h;
-      return i;
+    // One test for the usual bytes ('#' to '~' but the backslash), the rest sorted out after.
+    if (c <= 0x22 || c === 0x5c || c >= 0x7f) {
+      if (c === 0x22) {
+        spans.hash = h;
+        return i;
+      }
+      if (c < 0x20 || c === 0x5c || c >= 0x80) return -1;
+      // ' ', '!' and DEL: plain string bytes.
     }
-    if (c === 0x5c || c < 0x20 || c >= 0x80) return -1;
     h = (Math.imul(h, 31) + c) | 0;
   }
   return -1;

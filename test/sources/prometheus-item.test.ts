@@ -72,7 +72,7 @@ function scan(bytes: Buffer, cuts: number[], opts: ScanOptions) {
 
 const labelName = fc.oneof(fc.constantFrom('proxy', 'server', '__name__', 'a'), fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/));
 const labelValue = fc.oneof(
-  fc.constantFrom('be_1', 'be_2', 'srv0', 'srv1', '', '0', '-1', '+x', 'NaN', 'x'.repeat(49)),
+  fc.constantFrom('be_1', 'be_2', 'srv0', 'srv1', '', '0', '-1', '+x', 'NaN', 'x'.repeat(49), 'a b', 'x!', '\u007f', '~#'),
   fc.stringMatching(/^[a-z0-9_.:-]{0,12}$/),
   fc.string({ unit: 'binary', maxLength: 6 }), // non-ASCII, controls (escaped by JSON.stringify)
 );
