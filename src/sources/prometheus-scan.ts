@@ -10,7 +10,8 @@
 // unknown keys) is skipped without being built. With a label projection the
 // sink gets only the labels it asked for, as interned strings, so 100,000
 // series of one answer cost a few flat arrays instead of 100,000 objects.
-import { JsonPushTokenizer, ShortStringCache, type JsonHandler } from './json-push.js';
+import { JsonPushTokenizer, ShortStringCache, plainDecimal, type JsonHandler } from './json-push.js';
+import { ItemSpans, METRIC_HASH, VALUE_HASH, findCompactItem } from './prometheus-item.js';
 
 export type Scalar = string | number | boolean | null;
 
@@ -38,8 +39,8 @@ export interface SeriesSink {
  * (long, non-ASCII, escaped) in a map.
  */
 export class StringTable {
-  readonly short = new ShortStringCache();
   readonly other = new Map<string, string>();
+  constructor(readonly short = new ShortStringCache()) {}
   get size(): number {
     return this.short.map.size + this.other.size;
   }
@@ -49,6 +50,12 @@ export interface ScanOptions {
   /** Keep only these labels (positional). Without it every label is kept. */
   readonly project?: readonly string[];
   readonly strings?: StringTable;
+  /**
+   * Read result items of the compact shape straight from the bytes
+   * (prometheus-item.ts; default true). false: token by token only, the
+   * reference the fast path is tested against.
+   */
+  readonly compactItems?: boolean;
 }
 
 /** What the answer said, besides its series. */
@@ -112,6 +119,39 @@ export class PrometheusScanner implements JsonHandler {
     this.projectIndex = opts.project ? new Map(opts.project.map((l, i) => [l, i])) : undefined;
     this.intern = opts.strings?.other;
     this.tokenizer = new JsonPushTokenizer(this, opts.strings?.short);
+    if (opts.compactItems !== false) this.tokenizer.objectReader = (chunk, at) => this.readCompactItem(chunk, at);
+  }
+
+  private readonly spans = new ItemSpans();
+
+  /**
+   * A result item of the compact shape (prometheus-item.ts) read from the
+   * bytes, with the calls the tokenizer's tokens would have led to, in their
+   * order: the same strings (from the same cache, which is left as the
+   * tokenizer leaves it), labels and value. -1 for anything else.
+   */
+  private readCompactItem(chunk: Buffer, at: number): number {
+    if (this.here !== P.Result) return -1;
+    const s = this.spans;
+    if (!findCompactItem(chunk, at, s)) return -1;
+    const t = this.tokenizer;
+    this.startItem();
+    t.stringAt(chunk, s.metricKey, s.metricKey + 6, METRIC_HASH);
+    const span = s.label;
+    for (let o = 0; o < s.labels * 6; o += 6) {
+      const name = t.stringAt(chunk, span[o]!, span[o + 1]!, span[o + 2]!);
+      this.label(name, t.stringAt(chunk, span[o + 3]!, span[o + 4]!, span[o + 5]!));
+    }
+    t.stringAt(chunk, s.valueKey, s.valueKey + 5, VALUE_HASH);
+    // A plain decimal is read from the bytes: exactly Number() of its text
+    // (what sampleValue gives), and such a text never goes into the cache.
+    const plain = plainDecimal(chunk, s.sampleFrom, s.sampleTo);
+    if (plain !== undefined) {
+      t.lastStringCached = false;
+      this.value = plain;
+    } else this.value = sampleValue(t.stringAt(chunk, s.sampleFrom, s.sampleTo, s.sampleHash));
+    this.endItem();
+    return s.end;
   }
 
   write(chunk: Buffer): void {
@@ -239,7 +279,10 @@ export class PrometheusScanner implements JsonHandler {
   private startItem(): void {
     this.summary.items++;
     // A projection reuses one array (the sink copies what it keeps); full label sets are new records.
-    if (Array.isArray(this.labels) && this.projectIndex) this.labels.fill(undefined);
+    if (Array.isArray(this.labels) && this.projectIndex) {
+      const labels = this.labels;
+      for (let k = 0; k < labels.length; k++) labels[k] = undefined; // (Array.prototype.fill cost more on a few slots)
+    }
     else this.labels = this.projectIndex ? new Array<string | undefined>(this.projectIndex.size).fill(undefined) : {};
     this.value = undefined;
     this.values = undefined;

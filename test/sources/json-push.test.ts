@@ -112,6 +112,8 @@ test('plain decimals read from bytes are exactly what Number() reads; anything e
     fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
     fc.tuple(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 12 })).map(([x, d]) => x.toFixed(d)),
     fc.stringMatching(/^-?[0-9]{1,18}(\.[0-9]{1,18})?$/),
+    fc.stringMatching(/^-?0\.[0-9]{14,24}$/),
+    fc.stringMatching(/^-?[89][0-9]{14}\.?[0-9]{1,3}$/), // near the 2^53 bound
   );
   fc.assert(fc.property(decimal, (text) => {
     const v = plainDecimal(Buffer.from(text), 0, text.length);
@@ -120,5 +122,38 @@ test('plain decimals read from bytes are exactly what Number() reads; anything e
   const read = (t: string) => plainDecimal(Buffer.from(t), 0, t.length);
   assert.equal(read('1764590000.123'), 1764590000.123);
   assert.ok(Object.is(read('-0'), -0));
-  for (const t of ['01', '1.', '.5', '-', '1e3', '1234567890123456', '+1', '1.2.3', '']) assert.equal(read(t), undefined, t);
+  // 16 significant digits (as Prometheus writes CPU rates) while the digits stay below 2^53.
+  assert.equal(read('0.6134541164237012'), 0.6134541164237012);
+  assert.equal(read('49.07312976183334'), 49.07312976183334);
+  assert.equal(read('900719925474098.9'), 900719925474098.9);
+  for (const t of ['01', '1.', '.5', '-', '1e3', '+1', '1.2.3', '', '9007199254740993', '49.413082168496416', `0.${'0'.repeat(22)}1`]) assert.equal(read(t), undefined, t);
+});
+
+test('the cache front changes nothing: the map holds what a map alone held, and every string read is the same', () => {
+  // The cache as it was before the front: one Map by hash, checked character by character.
+  class MapOnly {
+    readonly map = new Map<number, string>();
+    constructor(readonly limit: number) {}
+    read(text: string): string {
+      let h = 0;
+      for (let k = 0; k < text.length; k++) h = (Math.imul(h, 31) + text.charCodeAt(k)) | 0;
+      const hit = this.map.get(h);
+      if (hit === text) return hit;
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(h, text);
+      return text;
+    }
+  }
+  // Few letters and a tiny front: front slots shared by several hashes, equal hashes ("Aa", "BB"), clears.
+  const word = fc.oneof(fc.constantFrom('Aa', 'BB', 'AaAa', 'AaBB', 'BBAa', 'BBBB'), fc.stringMatching(/^[AaBb]{1,4}$/));
+  fc.assert(fc.property(fc.array(word, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(1, 2, 4), (words, limit, slots) => {
+    const cache = new ShortStringCache(limit, slots);
+    const ref = new MapOnly(limit);
+    for (const w of words) {
+      assert.deepEqual(tokenize(Buffer.from(JSON.stringify([w])), [], cache), [w]);
+      ref.read(w);
+      assert.deepEqual([...cache.map], [...ref.map]);
+    }
+  }), { numRuns: 500 });
+  assert.throws(() => new ShortStringCache(4, 3), /power of two/);
 });

@@ -6,10 +6,11 @@ import type { InhibitRule, RuleConfig } from './rule.js';
 import type { Notification, NotificationKind } from './notification.js';
 import type { PoolVerdict } from '../types.js';
 import { INITIAL_ALERT_STATE, hysteresisApplies, step, type AlertState } from './lifecycle.js';
-import { effectiveRule, isSilenced, type EffectiveRule, type Silence } from './rule-match.js';
+import { effectiveRule, isSilenced, poolIndependentRule, type EffectiveRule, type Silence } from './rule-match.js';
 import { evaluateCondition, conditionHolds } from './rule-value.js';
 import { alertKey, dedupKey, SOURCE_POOL } from './dedup.js';
 import { applyInhibition } from './inhibition-stage.js';
+import { indexTracked } from './tracked-index.js';
 import { closeOrphan, DEFAULT_VANISHED_POOL_GRACE_MS, vanishState } from './orphans.js';
 import { focusOf, whatChangedBack, type FiringFocus } from './resolution.js';
 import { headline, makeNotification } from './notification-build.js';
@@ -108,6 +109,9 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
 
   const verdictByPool = new Map<string, PoolVerdict>();
   for (const v of input.verdicts ?? []) verdictByPool.set(v.pool, v);
+  // Each rule's pass reads only its own alerts, and changes only the one of
+  // the pool it is at: the alerts as they are now are what every pass sees.
+  const index = indexTracked(alerts, ctx.rules.map((r) => r.id));
 
   for (const rule of ctx.rules) {
     if (isSourceStat(rule.when.stat)) {
@@ -125,14 +129,17 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
     }
 
     // Pools we have data for.
+    const ruleTracked = index?.get(rule.id);
+    const everyPool = poolIndependentRule(rule);
     for (const verdict of verdictByPool.values()) {
-      const eff = effectiveRule(rule, verdict.pool, verdict.labels);
-      const key = alertKey(rule.id, verdict.pool);
-      const tracked = alerts[key];
+      const eff = everyPool ?? effectiveRule(rule, verdict.pool, verdict.labels);
+      const tracked = index ? ruleTracked?.get(verdict.pool) : alerts[alertKey(rule.id, verdict.pool)];
       if (!eff) {
         // The rule no longer applies to this pool (its match changed): close, never as "recovered".
-        if (tracked) closeOrphan(tracked, 'rule-removed', input, ctx, out, rule.sinks);
-        delete alerts[key];
+        if (tracked) {
+          closeOrphan(tracked, 'rule-removed', input, ctx, out, rule.sinks);
+          delete alerts[alertKey(rule.id, verdict.pool)];
+        }
         continue;
       }
       // A data gap (every rate invalid: an exporter restart) is missing
@@ -146,7 +153,7 @@ export function evaluateCycle(prev: EvaluatorState, input: CycleInput, ctx: Eval
       const seen = tracked ? (tracked.vanishedSince == null ? tracked : { ...tracked, vanishedSince: null }) : fresh(eff, verdict.pool, verdict.labels, ctx);
       // A drift rule says what drifted; every other rule what the traffic does.
       const detail = eff.when.stat === 'config_drift' && verdict.drift?.explanation ? verdict.drift.explanation : verdict.explanation;
-      alerts[key] = advance(seen, eff, holds, verdict.dataGap ? null : verdict, `${summary}: ${detail}`, input, ctx, out);
+      alerts[alertKey(rule.id, verdict.pool)] = advance(seen, eff, holds, verdict.dataGap ? null : verdict, `${summary}: ${detail}`, input, ctx, out);
     }
   }
 

@@ -42,6 +42,15 @@ export function matchesLabels(matchers: Readonly<Record<string, string>>, labels
   return true;
 }
 
+/**
+ * The effective rule of every pool when it is the same for all (no matchers,
+ * no overrides): one object for a rule's pass over the pools instead of one
+ * per pool. null when it depends on the pool.
+ */
+export function poolIndependentRule(rule: RuleConfig): EffectiveRule | null {
+  return rule.overrides.length === 0 && Object.keys(rule.match).length === 0 ? effectiveRule(rule, '', {}) : null;
+}
+
 export function effectiveRule(rule: RuleConfig, pool: string, labels: Readonly<Record<string, string>>): EffectiveRule | null {
   if (!matches(rule.match, pool, labels)) return null;
   const o = rule.overrides.find((ov) => matches(ov.match, pool, labels));
