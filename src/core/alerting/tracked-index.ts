@@ -11,8 +11,9 @@ export type TrackedByRule = ReadonlyMap<string, ReadonlyMap<string, TrackedAlert
  * alerts[alertKey(r, p)] as index.get(r)?.get(p), for every rule id r
  * without a NUL character (an alert key splits at its first NUL into rule id
  * and pool, one way only). null, to use the record itself, when a rule id
- * has one or two rules share an id: then a rule's pass could see what another
- * rule's pass changed, which this snapshot of the record would not show.
+ * contains a NUL or two rules share an id (the config refuses both; the core
+ * does not rely on it): then a rule's pass could see what another rule's
+ * pass changed, which this snapshot of the record would not show.
  */
 export function indexTracked(alerts: Readonly<Record<string, TrackedAlert>>, ruleIds: readonly string[]): TrackedByRule | null {
   if (new Set(ruleIds).size !== ruleIds.length || ruleIds.some((id) => id.includes('\u0000'))) return null;
